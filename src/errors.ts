@@ -1,0 +1,185 @@
+/**
+ * Every error tessera throws or rejects with. Match on `code`, never on the message:
+ * codes are stable API, messages may be reworded.
+ */
+
+/** Stable error codes, one per error class. */
+export const ErrorCodes = Object.freeze({
+  QUEUE_FULL: 'TESSERA_QUEUE_FULL',
+  POOL_CLOSED: 'TESSERA_POOL_CLOSED',
+  POOL_DESTROYED: 'TESSERA_POOL_DESTROYED',
+  ABORTED: 'TESSERA_ABORTED',
+  TASK_TIMEOUT: 'TESSERA_TASK_TIMEOUT',
+  WORKER_CRASH: 'TESSERA_WORKER_CRASH',
+  UNKNOWN_TASK: 'TESSERA_UNKNOWN_TASK',
+  TASK_INPUT: 'TESSERA_TASK_INPUT',
+  TASK_RESULT: 'TESSERA_TASK_RESULT',
+  MODULE_NOT_FOUND: 'TESSERA_MODULE_NOT_FOUND',
+  MODULE_LOAD: 'TESSERA_MODULE_LOAD',
+  INVALID_OPTION: 'TESSERA_INVALID_OPTION',
+} as const);
+
+/** One of the values of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every tessera error; `code` identifies the kind. */
+export class TesseraError extends Error {
+  /** Stable identifier of the error kind, e.g. `TESSERA_QUEUE_FULL`. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** `run` was called while `maxQueue` tasks were already waiting. */
+export class QueueFullError extends TesseraError {
+  /** The pool's `maxQueue`. */
+  readonly maxQueue: number;
+  constructor(maxQueue: number) {
+    super(
+      ErrorCodes.QUEUE_FULL,
+      `The queue is full (${maxQueue} tasks waiting). Await pool.waitForCapacity() before submitting, or raise \`maxQueue\`.`,
+    );
+    this.maxQueue = maxQueue;
+  }
+}
+
+/** `run` was called after `close()`. */
+export class PoolClosedError extends TesseraError {
+  constructor() {
+    super(ErrorCodes.POOL_CLOSED, 'The pool is closed and admits no new tasks. Create a new pool to run more.');
+  }
+}
+
+/** The pool was destroyed while the task was queued or running. */
+export class PoolDestroyedError extends TesseraError {
+  constructor() {
+    super(ErrorCodes.POOL_DESTROYED, 'The pool was destroyed before the task finished.');
+  }
+}
+
+/** The task's `signal` aborted; `reason` is the signal's reason. */
+export class AbortError extends TesseraError {
+  /** `signal.reason` of the signal that aborted the task. */
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    super(ErrorCodes.ABORTED, 'The task was aborted by its signal.', { cause: reason });
+    this.reason = reason;
+  }
+}
+
+/** The task ran longer than its `timeout`; its thread was stopped. */
+export class TaskTimeoutError extends TesseraError {
+  /** The `timeout` in milliseconds that was exceeded. */
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super(
+      ErrorCodes.TASK_TIMEOUT,
+      `The task ran longer than its timeout of ${timeout} ms and was stopped. Raise \`timeout\` or make the task faster.`,
+    );
+    this.timeout = timeout;
+  }
+}
+
+/** Why a worker thread died under a task. */
+export type CrashReason = 'exit' | 'out-of-memory' | 'uncaught-error';
+
+/** The thread running the task died (process.exit, out of memory, an uncaught error); it was replaced. */
+export class WorkerCrashError extends TesseraError {
+  /** The thread's exit code, where it exited with one. */
+  readonly exitCode: number | undefined;
+  /** What killed the thread. */
+  readonly reason: CrashReason;
+  constructor(reason: CrashReason, exitCode: number | undefined, cause?: unknown) {
+    const what =
+      reason === 'exit'
+        ? `exited with code ${exitCode}`
+        : reason === 'out-of-memory'
+          ? 'ran out of memory (resourceLimits)'
+          : 'died of an uncaught error outside the task';
+    super(
+      ErrorCodes.WORKER_CRASH,
+      `The worker thread running the task ${what}. The thread was replaced; the task was not retried.`,
+      { cause },
+    );
+    this.reason = reason;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The task name is not a function exported by the pool's module. */
+export class UnknownTaskError extends TesseraError {
+  /** The name that was asked for. */
+  readonly taskName: string;
+  /** The names the module exports as functions. */
+  readonly available: readonly string[];
+  constructor(taskName: string, available: readonly string[]) {
+    super(
+      ErrorCodes.UNKNOWN_TASK,
+      `No task named \`${taskName}\`: the module exports ${available.length ? available.map((n) => `\`${n}\``).join(', ') : 'no functions'}.`,
+    );
+    this.taskName = taskName;
+    this.available = available;
+  }
+}
+
+/** The task input could not be sent to a thread (not structured-cloneable). */
+export class TaskInputError extends TesseraError {
+  /** Type of the value that could not be cloned, e.g. `function`. */
+  readonly valueType: string;
+  constructor(valueType: string, cause?: unknown) {
+    super(
+      ErrorCodes.TASK_INPUT,
+      `The task input cannot be sent to a worker thread: it holds a value of type \`${valueType}\`, which structured clone does not support. Send plain data, typed arrays or buffers.`,
+      { cause },
+    );
+    this.valueType = valueType;
+  }
+}
+
+/** The task's return value could not be sent back from the thread. */
+export class TaskResultError extends TesseraError {
+  constructor(cause?: unknown) {
+    super(
+      ErrorCodes.TASK_RESULT,
+      'The task returned a value that cannot be sent back from the worker thread (not structured-cloneable). Return plain data, typed arrays or buffers.',
+      { cause },
+    );
+  }
+}
+
+/** The pool's module path does not exist. */
+export class ModuleNotFoundError extends TesseraError {
+  /** The module path or URL that was given. */
+  readonly modulePath: string;
+  constructor(modulePath: string) {
+    super(ErrorCodes.MODULE_NOT_FOUND, `The task module \`${modulePath}\` does not exist. Pass a file URL or absolute path to a module.`);
+    this.modulePath = modulePath;
+  }
+}
+
+/** The pool's module failed to load in the worker (syntax error, throws at import, missing tsx). */
+export class ModuleLoadError extends TesseraError {
+  /** The module path or URL that was given. */
+  readonly modulePath: string;
+  constructor(modulePath: string, cause?: unknown) {
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    super(ErrorCodes.MODULE_LOAD, `The task module \`${modulePath}\` failed to load in the worker${detail}`, { cause });
+    this.modulePath = modulePath;
+  }
+}
+
+/** An option has the wrong type (`TypeError`) or is out of range (`RangeError`); see `code`. */
+export class InvalidOptionTypeError extends TypeError {
+  readonly code = ErrorCodes.INVALID_OPTION;
+  override name = 'TypeError';
+}
+
+/** An option is of the right type but out of range. */
+export class InvalidOptionRangeError extends RangeError {
+  readonly code = ErrorCodes.INVALID_OPTION;
+  override name = 'RangeError';
+}

@@ -1,0 +1,286 @@
+/**
+ * The only file that talks to piscina. piscina owns the threads (start, idle reaping, replacing the
+ * dead, terminating on abort, resource limits); this file sends it batches, reads the results the
+ * threads post, and works out what a thread's death means for each task of its batch.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { BatchSizer } from './batching.ts';
+import { ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
+import type { ResolvedPoolOptions } from './options.ts';
+import type { Batch, Task } from './task.ts';
+import { Status, TAG, type BatchReply, type ManifestReply, type Notice, type WorkerConfig } from './worker/protocol.ts';
+import { fromWire } from './worker/wire-error.ts';
+import type { WireError } from './worker/protocol.ts';
+
+/** What the executor reports back to the pool. */
+export interface ExecutorHost {
+  /** The task finished; `ok` tells resolve from reject. Called at most once per task. */
+  settle(task: Task, ok: boolean, value: unknown): void;
+  /** These tasks were popped but never started (their thread died first): queue them again. */
+  requeue(tasks: Task[]): void;
+  /** A slot freed up: dispatch more. */
+  slotFreed(): void;
+  /** The task ran past its `timeout`. */
+  timedOut(task: Task): void;
+}
+
+/** href of tsx's ESM register API, resolved from this package so a user's tsx install is found. */
+function resolveTsxApi(): string {
+  // The `import` condition matters: tsx's CommonJS build of this API cannot register ESM hooks from a thread.
+  if (typeof import.meta.resolve === 'function') {
+    try {
+      return import.meta.resolve('tsx/esm/api');
+    } catch {
+      // fall through to require.resolve (test runners may stub import.meta.resolve)
+    }
+  }
+  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
+}
+
+/** Module names a pool was built with and what its threads load. */
+function workerConfig(module: URL): WorkerConfig {
+  const entryIsTs = import.meta.url.endsWith('.ts');
+  const entry = new URL(entryIsTs ? './worker/entry.ts' : './worker/entry.js', import.meta.url).href;
+  let tsx: string | undefined;
+  if (entryIsTs || /\.[cm]?ts$/.test(module.pathname)) {
+    try {
+      tsx = resolveTsxApi();
+    } catch (cause) {
+      throw new ModuleLoadError(module.href, new Error('TypeScript task modules need tsx: `npm install --save-dev tsx`.', { cause }));
+    }
+  }
+  return { entry, module: module.href, tsx };
+}
+
+/** piscina's message for a thread that exited under a task (piscina 5 `onWorkerExit`); it has no code field. */
+const EXIT_MESSAGE = /^worker exited with code: (-?\d+)/;
+
+function crashError(error: unknown): WorkerCrashError {
+  const e = error as { code?: unknown; message?: unknown };
+  if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerCrashError('out-of-memory', undefined, error);
+  const exit = typeof e?.message === 'string' ? EXIT_MESSAGE.exec(e.message) : null;
+  if (exit) return new WorkerCrashError('exit', Number(exit[1]), error);
+  return new WorkerCrashError('uncaught-error', undefined, error);
+}
+
+/** Names the first value in `input` that structured clone rejects. */
+export function uncloneableType(input: unknown, seen = new Set<unknown>()): string | undefined {
+  if (typeof input === 'function') return 'function';
+  if (typeof input === 'symbol') return 'symbol';
+  if (input === null || typeof input !== 'object' || seen.has(input)) return undefined;
+  seen.add(input);
+  if (input instanceof WeakMap || input instanceof WeakSet || input instanceof WeakRef) return input.constructor.name;
+  if (input instanceof Promise) return 'Promise';
+  const values = input instanceof Map ? [...input.keys(), ...input.values()] : input instanceof Set ? [...input] : Object.values(input);
+  for (const value of values) {
+    const found = uncloneableType(value, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export class Executor {
+  readonly #piscina: Piscina;
+  readonly #host: ExecutorHost;
+  readonly #abortGrace: number;
+  readonly #modulePath: string;
+  readonly #batches = new Map<number, Batch>();
+  readonly #cancelPorts = new Map<number, MessagePort>();
+  #nextBatch = 0;
+  #inFlight = 0;
+  #destroyed = false;
+  /** Slots: batches that may be on threads at once. */
+  readonly capacity: number;
+  /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
+  readonly sizer: BatchSizer;
+
+  constructor(options: ResolvedPoolOptions, host: ExecutorHost) {
+    this.#host = host;
+    this.#abortGrace = options.abortGrace;
+    this.#modulePath = options.module.href;
+    this.capacity = options.maxThreads * options.concurrentTasksPerWorker;
+    this.sizer = new BatchSizer(options.maxBatch);
+    this.#piscina = new Piscina({
+      filename: fileURLToPath(new URL('./worker/bootstrap.js', import.meta.url)),
+      workerData: workerConfig(options.module),
+      minThreads: options.minThreads,
+      maxThreads: options.maxThreads,
+      idleTimeout: options.idleTimeout,
+      concurrentTasksPerWorker: options.concurrentTasksPerWorker,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+      // Our queue is the bound; piscina's only ever holds a task for a moment.
+      maxQueue: Infinity,
+      recordTiming: false,
+    });
+    this.#piscina.on('message', (message: unknown) => {
+      if (message !== null && typeof message === 'object' && TAG in message) this.#onNotice(message as Notice);
+    });
+    this.#piscina.on('workerDestroy', (worker: { id: number }) => {
+      this.#cancelPorts.get(worker.id)?.close();
+      this.#cancelPorts.delete(worker.id);
+    });
+    // A thread that dies with no task on it (an error thrown from a stray timer, say) is replaced by
+    // piscina; there is no caller to tell, and an unhandled 'error' event would kill the process.
+    this.#piscina.on('error', () => {});
+  }
+
+  /** Slots not taken by a batch. */
+  get free(): number {
+    return this.capacity - this.#inFlight;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get threads(): number {
+    return this.#piscina.threads.length;
+  }
+
+  /** Loads the module in a thread and lists its task names. */
+  async manifest(): Promise<string[]> {
+    const reply = (await this.#piscina.run({ kind: 'manifest' })) as ManifestReply;
+    if (reply.ok) return reply.names;
+    throw new ModuleLoadError(this.#modulePath, fromWire(reply.error));
+  }
+
+  /** Sends tasks to a thread as one batch. A tracked batch holds exactly one task. */
+  send(tasks: Task[], tracked: boolean): void {
+    const id = this.#nextBatch++;
+    const controller = tracked ? new AbortController() : undefined;
+    const batch: Batch = { id, tasks, received: 0, controller, thread: undefined, cancelled: false };
+    const names = new Array<string>(tasks.length);
+    const inputs = new Array<unknown>(tasks.length);
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!;
+      task.batch = batch;
+      names[i] = task.name;
+      inputs[i] = task.input;
+    }
+    this.#batches.set(id, batch);
+    this.#inFlight++;
+    const transfer = tasks.length === 1 ? tasks[0]!.transfer : undefined;
+    const options =
+      controller || transfer
+        ? { ...(controller ? { signal: controller.signal } : {}), ...(transfer ? { transferList: transfer as TransferListItem[] } : {}) }
+        : undefined;
+    this.#piscina.run({ kind: 'batch', batch: id, names, inputs, tracked }, options).then(
+      (reply: BatchReply) => this.#onReply(batch, reply),
+      (error: unknown) => this.#onFailure(batch, error),
+    );
+  }
+
+  /**
+   * Gives up on a task on a thread: the caller was already told. A tracked task's `context.signal`
+   * aborts at once, and its thread is terminated if the task has not settled `abortGrace` ms later.
+   */
+  cancel(task: Task, reason: unknown): void {
+    const batch = task.batch;
+    if (!batch?.controller || batch.cancelled) return;
+    batch.cancelled = true;
+    const controller = batch.controller;
+    const port = batch.thread === undefined ? undefined : this.#cancelPorts.get(batch.thread);
+    if (port === undefined || this.#abortGrace === 0) {
+      // Not started yet (or no grace): piscina drops it from its queue, or stops the thread.
+      controller.abort(reason);
+      return;
+    }
+    try {
+      port.postMessage({ batch: batch.id, reason });
+    } catch {
+      port.postMessage({ batch: batch.id, reason: String(reason) });
+    }
+    setTimeout(() => controller.abort(reason), this.#abortGrace);
+  }
+
+  /** Tasks on threads whose callers are still waiting. */
+  *pendingTasks(): Iterable<Task> {
+    for (const batch of this.#batches.values()) for (const task of batch.tasks) if (!task.settled) yield task;
+  }
+
+  /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    this.#batches.clear();
+    await this.#piscina.destroy();
+  }
+
+  #onNotice(notice: Notice): void {
+    const kind = notice[TAG];
+    if (kind === 'result') {
+      const batch = this.#batches.get(notice.batch);
+      if (batch === undefined) return;
+      const task = batch.tasks[notice.index]!;
+      if (++batch.received === batch.tasks.length) this.#batches.delete(batch.id);
+      if (task.settled) return;
+      const value = notice.value;
+      switch (notice.status) {
+        case Status.Ok:
+          return this.#host.settle(task, true, value);
+        case Status.Threw:
+          return this.#host.settle(task, false, fromWire(value as WireError));
+        case Status.UnknownTask:
+          return this.#host.settle(task, false, new UnknownTaskError(task.name, value as string[]));
+        case Status.ModuleLoad:
+          return this.#host.settle(task, false, new ModuleLoadError(this.#modulePath, fromWire(value as WireError)));
+        case Status.ResultNotCloneable:
+          return this.#host.settle(task, false, new TaskResultError(fromWire(value as WireError)));
+      }
+    } else if (kind === 'start') {
+      const batch = this.#batches.get(notice.batch);
+      if (batch === undefined) return;
+      batch.thread = notice.thread;
+      const task = batch.tasks[0]!;
+      if (task.timeout !== undefined && !task.settled) {
+        task.timer = setTimeout(() => this.#host.timedOut(task), task.timeout);
+      }
+    } else if (kind === 'hello') {
+      this.#cancelPorts.set(notice.thread, notice.port);
+      notice.port.unref();
+    }
+  }
+
+  #onReply(batch: Batch, reply: BatchReply): void {
+    this.#inFlight--;
+    this.sizer.record(batch.tasks.length, reply.elapsed);
+    this.#host.slotFreed();
+  }
+
+  #onFailure(batch: Batch, error: unknown): void {
+    this.#inFlight--;
+    this.#batches.delete(batch.id);
+    if (this.#destroyed) return;
+    const tasks = batch.tasks;
+    if ((error as Error)?.name === 'DataCloneError') {
+      // Nothing ran: find the culprit by sending the tasks one by one.
+      if (tasks.length > 1) {
+        for (const task of tasks) this.send([task], batch.controller !== undefined);
+      } else {
+        const task = tasks[0]!;
+        if (!task.settled) this.#host.settle(task, false, new TaskInputError(uncloneableType(task.input) ?? typeof task.input, error));
+      }
+    } else if (!batch.cancelled) {
+      // The thread died. Its results were all delivered before piscina reported the exit, so the
+      // first unsettled task is the one that was running; the ones after it never started.
+      const requeue: Task[] = [];
+      let blamed = false;
+      for (const task of tasks) {
+        if (task.settled) continue;
+        if (!blamed) {
+          blamed = true;
+          this.#host.settle(task, false, crashError(error));
+        } else {
+          task.batch = undefined;
+          requeue.push(task);
+        }
+      }
+      if (requeue.length > 0) this.#host.requeue(requeue);
+    }
+    this.#host.slotFreed();
+  }
+
+}

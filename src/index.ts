@@ -1,0 +1,23 @@
+export { createPool, Pool, type PoolStats } from './pool.ts';
+export { poolDefaults, type PoolOptions, type RunOptions } from './options.ts';
+export type { TaskName, TaskInput, TaskResult, RunArgs, AnyTaskModule } from './types.ts';
+export type { TaskContext } from './worker/context.ts';
+export {
+  ErrorCodes,
+  type ErrorCode,
+  type CrashReason,
+  TesseraError,
+  QueueFullError,
+  PoolClosedError,
+  PoolDestroyedError,
+  AbortError,
+  TaskTimeoutError,
+  WorkerCrashError,
+  UnknownTaskError,
+  TaskInputError,
+  TaskResultError,
+  ModuleNotFoundError,
+  ModuleLoadError,
+  InvalidOptionTypeError,
+  InvalidOptionRangeError,
+} from './errors.ts';

@@ -1,0 +1,181 @@
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
+
+/** Options of {@link createPool}. Every field but `module` is optional. */
+export interface PoolOptions {
+  /** The task module: a file URL, `file:` URL string or absolute path. Its exported functions are the tasks. */
+  module: URL | string;
+  /**
+   * Threads started at once and kept while idle.
+   * @default Math.max(1, Math.floor(maxThreads / 2))
+   */
+  minThreads?: number;
+  /**
+   * The most threads the pool runs.
+   * @default os.availableParallelism()
+   */
+  maxThreads?: number;
+  /**
+   * The most tasks waiting for a thread; `run` rejects with `QueueFullError` beyond it.
+   * Pass `Infinity` to opt in to an unbounded queue.
+   * @default 10_000
+   */
+  maxQueue?: number;
+  /**
+   * Milliseconds an idle thread above `minThreads` lives before it is stopped.
+   * @default 30_000
+   */
+  idleTimeout?: number;
+  /** Memory limits per thread; a thread that exceeds them dies and its task rejects with `WorkerCrashError`. */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Tasks one thread runs at once (above 1 only helps tasks that await I/O). Threads killed by an
+   * abort or timeout take every task running on them down too.
+   * @default 1
+   */
+  concurrentTasksPerWorker?: number;
+  /**
+   * How many later-submitted tasks one step of priority lets a task overtake. It bounds how long a
+   * low-priority task can wait under a steady stream of higher ones (no starvation). `Infinity` makes
+   * priority strict, at the risk of starving low priorities.
+   * @default 1_000
+   */
+  priorityAging?: number;
+  /**
+   * Milliseconds a running task gets to settle after its signal aborts or its timeout passes
+   * (its `context.signal` aborts) before its thread is terminated. The caller is rejected at once either way.
+   * @default 50
+   */
+  abortGrace?: number;
+  /**
+   * The most queued tasks carried to a thread in one message when the queue is deep. 1 turns batching off.
+   * @default 64
+   */
+  maxBatch?: number;
+}
+
+/** Options of a single `pool.run`. */
+export interface RunOptions {
+  /**
+   * Higher runs first; equal priorities run in submission order.
+   * @default 0
+   */
+  priority?: number;
+  /** Aborting it removes a queued task, or stops a running one; the task rejects with `AbortError`. */
+  signal?: AbortSignal;
+  /** Milliseconds the task may run, counted from when it starts on a thread; it then rejects with `TaskTimeoutError`. */
+  timeout?: number;
+  /** Buffers (ArrayBuffer, MessagePort, …) in `input` to move to the thread instead of copying. */
+  transfer?: readonly TransferListItem[];
+}
+
+/** Resolved pool options, every default applied. */
+export interface ResolvedPoolOptions {
+  readonly module: URL;
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly maxQueue: number;
+  readonly idleTimeout: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly concurrentTasksPerWorker: number;
+  readonly priorityAging: number;
+  readonly abortGrace: number;
+  readonly maxBatch: number;
+}
+
+/** Defaults of every optional pool option that does not depend on another. */
+export const poolDefaults = Object.freeze({
+  maxQueue: 10_000,
+  idleTimeout: 30_000,
+  concurrentTasksPerWorker: 1,
+  priorityAging: 1_000,
+  abortGrace: 50,
+  maxBatch: 64,
+});
+
+function describe(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+}
+
+/** Throws the one message format every option check uses. */
+function fail(name: string, expected: string, value: unknown, isType: boolean): never {
+  const message = `Expected \`${name}\` to be ${expected}, got ${describe(value)}`;
+  throw isType ? new InvalidOptionTypeError(message) : new InvalidOptionRangeError(message);
+}
+
+/** An integer >= min, or Infinity when allowed. */
+export function checkInteger(name: string, value: unknown, min: number, allowInfinity = false): number {
+  const expected = `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`;
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, expected, value, true);
+  if (value === Infinity && allowInfinity) return value;
+  if (!Number.isInteger(value) || value < min) fail(name, expected, value, false);
+  return value;
+}
+
+function checkFinite(name: string, value: unknown, min: number, max: number): number {
+  const expected = `a finite number from ${min} to ${max}`;
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, expected, value, true);
+  if (!Number.isFinite(value) || value < min || value > max) fail(name, expected, value, false);
+  return value;
+}
+
+function toModuleUrl(module: unknown): URL {
+  if (module instanceof URL) return module;
+  if (typeof module === 'string' && module.length > 0) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return new URL(module);
+    if (module.startsWith('/') || /^[a-z]:[\\/]/i.test(module)) return new URL(`file://${module.startsWith('/') ? '' : '/'}${module}`);
+  }
+  return fail('module', 'a URL or an absolute path', module, true);
+}
+
+/** Validates pool options without mutating them and applies the defaults. */
+export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options, true);
+  const module = toModuleUrl(options.module);
+  const maxThreads = options.maxThreads === undefined ? availableParallelism() : checkInteger('maxThreads', options.maxThreads, 1);
+  const minThreads =
+    options.minThreads === undefined ? Math.max(1, Math.floor(maxThreads / 2)) : checkInteger('minThreads', options.minThreads, 0);
+  if (minThreads > maxThreads) fail('minThreads', `an integer <= maxThreads (${maxThreads})`, minThreads, false);
+  const limits = options.resourceLimits;
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) fail('resourceLimits', 'an object', limits, true);
+  return {
+    module,
+    minThreads,
+    maxThreads,
+    maxQueue: options.maxQueue === undefined ? poolDefaults.maxQueue : checkInteger('maxQueue', options.maxQueue, 0, true),
+    idleTimeout: options.idleTimeout === undefined ? poolDefaults.idleTimeout : checkInteger('idleTimeout', options.idleTimeout, 0, true),
+    resourceLimits: limits === undefined ? undefined : { ...limits },
+    concurrentTasksPerWorker:
+      options.concurrentTasksPerWorker === undefined
+        ? poolDefaults.concurrentTasksPerWorker
+        : checkInteger('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1),
+    priorityAging:
+      options.priorityAging === undefined ? poolDefaults.priorityAging : checkInteger('priorityAging', options.priorityAging, 1, true),
+    abortGrace: options.abortGrace === undefined ? poolDefaults.abortGrace : checkInteger('abortGrace', options.abortGrace, 0),
+    maxBatch: options.maxBatch === undefined ? poolDefaults.maxBatch : checkInteger('maxBatch', options.maxBatch, 1),
+  };
+}
+
+/** Largest |priority| accepted: keeps the aging arithmetic exact in doubles. */
+export const MAX_PRIORITY = 1_000_000;
+
+/** Validates one run's options. Runs once per task, so it checks only the fields that are set. */
+export function checkRunOptions(options: RunOptions): void {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options, true);
+  if (options.priority !== undefined) checkFinite('priority', options.priority, -MAX_PRIORITY, MAX_PRIORITY);
+  if (options.timeout !== undefined) {
+    const t = options.timeout;
+    if (typeof t !== 'number' || Number.isNaN(t)) fail('timeout', 'a number of milliseconds > 0', t, true);
+    if (!(t > 0) || t > 2_147_483_647) fail('timeout', 'a number of milliseconds from 1 to 2147483647', t, false);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('signal', 'an AbortSignal', signal, true);
+  if (options.transfer !== undefined && !Array.isArray(options.transfer)) fail('transfer', 'an array of transferable objects', options.transfer, true);
+}

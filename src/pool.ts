@@ -1,0 +1,280 @@
+import type { TransferListItem } from 'node:worker_threads';
+/**
+ * The pool users hold: checks each run, admits it through the priority queue, hands queued tasks to
+ * the executor in batches as slots free up, and owns the lifecycle (close, destroy).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  AbortError,
+  ModuleLoadError,
+  ModuleNotFoundError,
+  PoolClosedError,
+  PoolDestroyedError,
+  QueueFullError,
+  TaskTimeoutError,
+  UnknownTaskError,
+} from './errors.ts';
+import { Executor, type ExecutorHost } from './executor.ts';
+import { checkRunOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions } from './options.ts';
+import { PriorityQueue } from './queue.ts';
+import { Task } from './task.ts';
+import type { AnyTaskModule, RunArgs, TaskName, TaskResult } from './types.ts';
+
+/** A snapshot of what the pool is doing. */
+export interface PoolStats {
+  /** Threads alive. */
+  threads: number;
+  /** Threads with nothing to run. */
+  idleThreads: number;
+  /** Tasks waiting for a thread. */
+  queued: number;
+  /** Waiting tasks counted by priority. */
+  queuedByPriority: Record<string, number>;
+  /** Tasks on a thread whose callers are still waiting. */
+  running: number;
+  /** Tasks resolved since the pool started. */
+  completed: number;
+  /** Tasks rejected since the pool started (thrown, crashed, timed out, aborted, destroyed). */
+  failed: number;
+}
+
+const enum State {
+  Open,
+  Closing,
+  Closed,
+  Destroyed,
+}
+
+export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
+  readonly #options: ResolvedPoolOptions;
+  readonly #queue: PriorityQueue<Task>;
+  readonly #executor: Executor;
+  readonly #ready: Promise<readonly string[]>;
+  #names: ReadonlySet<string> | undefined;
+  #loadError: ModuleLoadError | undefined;
+  #state = State.Open;
+  #running = 0;
+  #completed = 0;
+  #failed = 0;
+  #idleWaiters: Array<() => void> = [];
+  #closing: Promise<void> | undefined;
+  #destroying: Promise<void> | undefined;
+
+  constructor(options: PoolOptions) {
+    const resolved = resolvePoolOptions(options);
+    if (resolved.module.protocol === 'file:' && !existsSync(fileURLToPath(resolved.module))) {
+      throw new ModuleNotFoundError(resolved.module.href);
+    }
+    this.#options = resolved;
+    this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
+    const host: ExecutorHost = {
+      settle: (task, ok, value) => this.#settle(task, ok, value),
+      requeue: (tasks) => {
+        for (const task of tasks) {
+          this.#running--;
+          this.#queue.restore(task);
+        }
+      },
+      slotFreed: () => this.#pump(),
+      timedOut: (task) => {
+        task.timer = undefined;
+        const error = new TaskTimeoutError(task.timeout!);
+        this.#settle(task, false, error);
+        this.#executor.cancel(task, error);
+      },
+    };
+    this.#executor = new Executor(resolved, host);
+    this.#ready = this.#executor.manifest().then(
+      (names) => {
+        this.#names = new Set(names);
+        return names;
+      },
+      (error: unknown) => {
+        if (error instanceof ModuleLoadError) this.#loadError = error;
+        throw error;
+      },
+    );
+    // ready() hands this promise out; a pool nobody asks must not raise an unhandled rejection.
+    this.#ready.catch(() => {});
+  }
+
+  /**
+   * Runs task `name` of the module with `input` on a worker thread. Never throws: every problem,
+   * bad arguments included, is a rejection with a typed error.
+   */
+  run<K extends TaskName<M>>(name: K, ...args: RunArgs<M, K>): Promise<TaskResult<M, K>>;
+  run(name: string, input?: unknown, options?: RunOptions): Promise<unknown> {
+    if (this.#state !== State.Open) {
+      return Promise.reject(this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError());
+    }
+    let priority = 0;
+    let signal: AbortSignal | undefined;
+    let timeout: number | undefined;
+    let transfer: readonly TransferListItem[] | undefined;
+    if (options !== undefined) {
+      try {
+        checkRunOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      priority = options.priority ?? 0;
+      signal = options.signal;
+      timeout = options.timeout;
+      transfer = options.transfer;
+      if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    }
+    if (this.#loadError !== undefined) {
+      return Promise.reject(new ModuleLoadError(this.#options.module.href, this.#loadError.cause));
+    }
+    if (this.#names !== undefined && !this.#names.has(name)) {
+      return Promise.reject(new UnknownTaskError(String(name), [...this.#names]));
+    }
+    const queue = this.#queue;
+    const direct = queue.size === 0 && this.#executor.free > 0;
+    if (!direct && queue.isFull) return Promise.reject(new QueueFullError(queue.capacity));
+
+    const task = new Task(name, input, priority, signal, timeout, transfer);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      task.resolve = resolve;
+      task.reject = reject;
+    });
+    if (signal !== undefined) {
+      task.onAbort = () => this.#abort(task);
+      signal.addEventListener('abort', task.onAbort, { once: true });
+    }
+    if (direct) this.#dispatch([task]);
+    else queue.push(task);
+    return promise;
+  }
+
+  /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`. */
+  ready(): Promise<readonly string[]> {
+    return this.#ready;
+  }
+
+  /** Resolves when a `run` would be admitted without `QueueFullError` (back-pressure without polling). */
+  waitForCapacity(): Promise<void> {
+    if (this.#state !== State.Open) return Promise.resolve();
+    return this.#queue.waitForCapacity();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  onIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stats(): PoolStats {
+    const threads = this.#executor.threads;
+    const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
+    return {
+      threads,
+      idleThreads: threads - busy,
+      queued: this.#queue.size,
+      queuedByPriority: Object.fromEntries(this.#queue.countByPriority()),
+      running: this.#running,
+      completed: this.#completed,
+      failed: this.#failed,
+    };
+  }
+
+  /** Stops admitting (new runs reject with `PoolClosedError`), finishes what was accepted, then stops the threads. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#state === State.Destroyed) return this.#destroying ?? Promise.resolve();
+    this.#state = State.Closing;
+    this.#queue.wakeAll();
+    this.#closing = this.onIdle().then(async () => {
+      if (this.#state === State.Closing) {
+        this.#state = State.Closed;
+        await this.#executor.destroy();
+      }
+    });
+    return this.#closing;
+  }
+
+  /** Rejects every queued and running task with `PoolDestroyedError` and stops every thread. */
+  destroy(): Promise<void> {
+    if (this.#destroying) return this.#destroying;
+    this.#state = State.Destroyed;
+    const error = new PoolDestroyedError();
+    for (const task of this.#queue.drain()) this.#settle(task, false, error);
+    for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
+    this.#queue.wakeAll();
+    this.#destroying = this.#executor.destroy();
+    this.#resolveIdle();
+    return this.#destroying;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #dispatch(tasks: Task[]): void {
+    this.#running += tasks.length;
+    const first = tasks[0]!;
+    this.#executor.send(tasks, first.signal !== undefined || first.timeout !== undefined);
+  }
+
+  /** Fills free slots from the queue, batching when the queue is deep. */
+  #pump(): void {
+    const queue = this.#queue;
+    const executor = this.#executor;
+    while (executor.free > 0 && queue.size > 0) {
+      const first = queue.pop()!;
+      const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
+      const tasks = [first];
+      while (tasks.length < size) {
+        const next = queue.peek();
+        if (next === undefined || next.solo) break;
+        tasks.push(queue.pop()!);
+      }
+      this.#dispatch(tasks);
+    }
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.size === 0 && this.#executor.inFlight === 0;
+  }
+
+  #resolveIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #abort(task: Task): void {
+    task.onAbort = undefined;
+    if (task.settled) return;
+    const reason = task.signal!.reason;
+    if (this.#queue.remove(task)) {
+      this.#settle(task, false, new AbortError(reason));
+      if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
+      return;
+    }
+    this.#settle(task, false, new AbortError(reason));
+    this.#executor.cancel(task, reason);
+  }
+
+  #settle(task: Task, ok: boolean, value: unknown): void {
+    if (task.settled) return;
+    task.settled = true;
+    if (task.batch !== undefined) this.#running--;
+    if (task.timer !== undefined) clearTimeout(task.timer);
+    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+    if (ok) {
+      this.#completed++;
+      task.resolve(value);
+    } else {
+      this.#failed++;
+      task.reject(value);
+    }
+  }
+}
+
+/** Creates a pool of worker threads running the tasks that `options.module` exports. */
+export function createPool<M extends object = AnyTaskModule>(options: PoolOptions): Pool<M> {
+  return new Pool<M>(options);
+}

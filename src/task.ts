@@ -1,0 +1,46 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { QueueEntry } from './queue.ts';
+
+/** A batch of tasks sent to one thread in one message. */
+export interface Batch {
+  readonly id: number;
+  readonly tasks: readonly Task[];
+  /** Results received so far. */
+  received: number;
+  /** Tracked batches only: aborting it makes piscina terminate the thread. */
+  readonly controller: AbortController | undefined;
+  /** Thread running it, once a tracked batch announced its start. */
+  thread: number | undefined;
+  /** The caller gave up on it (abort, timeout): piscina's rejection that follows is expected. */
+  cancelled: boolean;
+}
+
+/** One accepted `run`: its promise, its options, and where it is. */
+export class Task implements QueueEntry {
+  key = 0;
+  seq = 0;
+  queued = false;
+  settled = false;
+  /** Set while it is on a thread. */
+  batch: Batch | undefined = undefined;
+  /** Pending timeout, once it started. */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** The signal listener to remove when it settles. */
+  onAbort: (() => void) | undefined = undefined;
+  resolve!: (value: unknown) => void;
+  reject!: (reason: unknown) => void;
+
+  constructor(
+    readonly name: string,
+    readonly input: unknown,
+    readonly priority: number,
+    readonly signal: AbortSignal | undefined,
+    readonly timeout: number | undefined,
+    readonly transfer: readonly TransferListItem[] | undefined,
+  ) {}
+
+  /** Needs a thread of its own: it may be stopped, or it moves buffers. */
+  get solo(): boolean {
+    return this.signal !== undefined || this.timeout !== undefined || this.transfer !== undefined;
+  }
+}
