@@ -152,7 +152,7 @@ export class Executor {
   send(tasks: Task[], tracked: boolean): void {
     const id = this.#nextBatch++;
     const controller = tracked ? new AbortController() : undefined;
-    const batch: Batch = { id, tasks, received: 0, controller, thread: undefined, cancelled: false };
+    const batch: Batch = { id, tasks, received: 0, controller, thread: undefined, cancelled: false, graceTimer: undefined };
     const names = new Array<string>(tasks.length);
     const inputs = new Array<unknown>(tasks.length);
     for (let i = 0; i < tasks.length; i++) {
@@ -194,7 +194,7 @@ export class Executor {
     } catch {
       port.postMessage({ batch: batch.id, reason: String(reason) });
     }
-    setTimeout(() => controller.abort(reason), this.#abortGrace);
+    batch.graceTimer = setTimeout(() => controller.abort(reason), this.#abortGrace);
   }
 
   /** Tasks on threads whose callers are still waiting. */
@@ -213,23 +213,7 @@ export class Executor {
     const kind = notice[TAG];
     if (kind === 'result') {
       const batch = this.#batches.get(notice.batch);
-      if (batch === undefined) return;
-      const task = batch.tasks[notice.index]!;
-      if (++batch.received === batch.tasks.length) this.#batches.delete(batch.id);
-      if (task.settled) return;
-      const value = notice.value;
-      switch (notice.status) {
-        case Status.Ok:
-          return this.#host.settle(task, true, value);
-        case Status.Threw:
-          return this.#host.settle(task, false, fromWire(value as WireError));
-        case Status.UnknownTask:
-          return this.#host.settle(task, false, new UnknownTaskError(task.name, value as string[]));
-        case Status.ModuleLoad:
-          return this.#host.settle(task, false, new ModuleLoadError(this.#modulePath, fromWire(value as WireError)));
-        case Status.ResultNotCloneable:
-          return this.#host.settle(task, false, new TaskResultError(fromWire(value as WireError)));
-      }
+      if (batch !== undefined) this.#deliver(batch, notice.index, notice.status, notice.value);
     } else if (kind === 'start') {
       const batch = this.#batches.get(notice.batch);
       if (batch === undefined) return;
@@ -244,14 +228,38 @@ export class Executor {
     }
   }
 
+  /** Settles task `index` of `batch` from its result. */
+  #deliver(batch: Batch, index: number, status: Status, value: unknown): void {
+    const task = batch.tasks[index]!;
+    if (++batch.received === batch.tasks.length) this.#batches.delete(batch.id);
+    if (task.settled) return;
+    switch (status) {
+      case Status.Ok:
+        return this.#host.settle(task, true, value);
+      case Status.Threw:
+        return this.#host.settle(task, false, fromWire(value as WireError));
+      case Status.UnknownTask:
+        return this.#host.settle(task, false, new UnknownTaskError(task.name, value as string[]));
+      case Status.ModuleLoad:
+        return this.#host.settle(task, false, new ModuleLoadError(this.#modulePath, fromWire(value as WireError)));
+      case Status.ResultNotCloneable:
+        return this.#host.settle(task, false, new TaskResultError(fromWire(value as WireError)));
+    }
+  }
+
   #onReply(batch: Batch, reply: BatchReply): void {
+    if (reply.status !== undefined) this.#deliver(batch, batch.tasks.length - 1, reply.status, reply.value);
     this.#inFlight--;
+    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     this.sizer.record(batch.tasks.length, reply.elapsed);
     this.#host.slotFreed();
   }
 
   #onFailure(batch: Batch, error: unknown): void {
     this.#inFlight--;
+    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     this.#batches.delete(batch.id);
     if (this.#destroyed) return;
     const tasks = batch.tasks;

@@ -60,6 +60,12 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
+  /**
+   * Ref'd while any task is on a thread. piscina unrefs a thread once its reply is in, but results
+   * may still be on their way through the thread's other port; without this the process could exit
+   * with a task's promise pending.
+   */
+  readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
 
   constructor(options: PoolOptions) {
     const resolved = resolvePoolOptions(options);
@@ -72,7 +78,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       settle: (task, ok, value) => this.#settle(task, ok, value),
       requeue: (tasks) => {
         for (const task of tasks) {
-          this.#running--;
+          if (--this.#running === 0) this.#keepAlive.unref();
           this.#queue.restore(task);
         }
       },
@@ -188,6 +194,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
+        clearInterval(this.#keepAlive);
         await this.#executor.destroy();
       }
     });
@@ -202,6 +209,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const task of this.#queue.drain()) this.#settle(task, false, error);
     for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
     this.#queue.wakeAll();
+    clearInterval(this.#keepAlive);
     this.#destroying = this.#executor.destroy();
     this.#resolveIdle();
     return this.#destroying;
@@ -212,6 +220,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #dispatch(tasks: Task[]): void {
+    if (this.#running === 0) this.#keepAlive.ref();
     this.#running += tasks.length;
     const first = tasks[0]!;
     this.#executor.send(tasks, first.signal !== undefined || first.timeout !== undefined);
@@ -261,7 +270,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #settle(task: Task, ok: boolean, value: unknown): void {
     if (task.settled) return;
     task.settled = true;
-    if (task.batch !== undefined) this.#running--;
+    if (task.batch !== undefined && --this.#running === 0) this.#keepAlive.unref();
     if (task.timer !== undefined) clearTimeout(task.timer);
     if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
     if (ok) {

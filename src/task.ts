@@ -13,6 +13,8 @@ export interface Batch {
   thread: number | undefined;
   /** The caller gave up on it (abort, timeout): piscina's rejection that follows is expected. */
   cancelled: boolean;
+  /** Terminates the thread when a cancelled task outlives `abortGrace`. */
+  graceTimer: NodeJS.Timeout | undefined;
 }
 
 /** One accepted `run`: its promise, its options, and where it is. */

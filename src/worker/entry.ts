@@ -15,6 +15,7 @@ import {
   type WireError,
   type WorkerConfig,
 } from './protocol.ts';
+import { surelyCloneable } from './clone.ts';
 import { toWire } from './wire-error.ts';
 
 type TaskFunction = (input: unknown, context: TaskContext) => unknown;
@@ -58,10 +59,20 @@ function send(batch: number, index: number, status: Status, value: unknown): voi
   }
 }
 
-async function runOne(batch: number, index: number, name: string, input: unknown, tracked: boolean): Promise<void> {
-  if (loadError !== undefined) return send(batch, index, Status.ModuleLoad, loadError);
+interface Outcome {
+  status: Status;
+  value: unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** Runs one task. Synchronous tasks return their outcome directly: no promise, no microtask hop. */
+function runOne(batch: number, name: string, input: unknown, tracked: boolean): Outcome | Promise<Outcome> {
+  if (loadError !== undefined) return { status: Status.ModuleLoad, value: loadError };
   const fn = tasks!.get(name);
-  if (fn === undefined) return send(batch, index, Status.UnknownTask, taskNames);
+  if (fn === undefined) return { status: Status.UnknownTask, value: taskNames };
   let context = untrackedContext;
   if (tracked) {
     const controller = new AbortController();
@@ -69,19 +80,23 @@ async function runOne(batch: number, index: number, name: string, input: unknown
     context = { signal: controller.signal };
     parent.postMessage({ [TAG]: 'start', batch, thread: threadId });
   }
-  let status: Status = Status.Ok;
   let value: unknown;
   try {
     value = fn(input, context);
-    // Awaiting only real thenables keeps a microtask hop off every synchronous task.
-    if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') value = await value;
   } catch (error) {
-    status = Status.Threw;
-    value = toWire(error);
-  } finally {
     if (tracked) controllers.delete(batch);
+    return { status: Status.Threw, value: toWire(error) };
   }
-  send(batch, index, status, value);
+  if (!isThenable(value)) {
+    if (tracked) controllers.delete(batch);
+    return { status: Status.Ok, value };
+  }
+  return Promise.resolve(value).then(
+    (result): Outcome => ({ status: Status.Ok, value: result }),
+    (error: unknown): Outcome => ({ status: Status.Threw, value: toWire(error) }),
+  ).finally(() => {
+    if (tracked) controllers.delete(batch);
+  });
 }
 
 /** piscina's handler: one call per batch. */
@@ -91,11 +106,18 @@ export default async function handle(request: Request): Promise<BatchReply | Man
     return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
   }
   const { batch, names, inputs, tracked } = request;
+  const last = names.length - 1;
   const start = performance.now();
-  for (let i = 0; i < names.length; i++) {
+  for (let i = 0; i <= last; i++) {
     // Tasks of a batch run one after another: that is what lets the main thread blame the right task
     // when the thread dies, and requeue the ones that never started.
-    await runOne(batch, i, names[i]!, inputs[i], tracked);
+    let outcome = runOne(batch, names[i]!, inputs[i], tracked);
+    if (outcome instanceof Promise) outcome = await outcome;
+    if (i === last && surelyCloneable(outcome.value)) {
+      // The last result rides in the reply: a lone task costs one message each way.
+      return { elapsed: performance.now() - start, status: outcome.status, value: outcome.value };
+    }
+    send(batch, i, outcome.status, outcome.value);
   }
   return { elapsed: performance.now() - start };
 }

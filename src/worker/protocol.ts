@@ -5,10 +5,11 @@ import type { MessagePort } from 'node:worker_threads';
  *
  * Three channels carry them:
  * - piscina's task channel: a {@link Request} goes to a thread, a {@link BatchReply} or
- *   {@link ManifestReply} comes back as the piscina task's result;
+ *   {@link ManifestReply} comes back as the piscina task's result. The reply carries the batch's last
+ *   result when it is plainly cloneable, so a lone task costs one message each way;
  * - the thread's `parentPort` (piscina re-emits those messages as its pool's `'message'` event):
- *   {@link Notice}s, one per finished task. Node drains this port before it reports a thread's exit,
- *   so every result a thread sent before it died is seen before its crash is;
+ *   {@link Notice}s, one per other finished task. Node drains this port before it reports a thread's
+ *   exit, so every result a thread sent before it died is seen before its crash is;
  * - a per-thread MessagePort the thread hands over in its `hello`: {@link Cancel}s go to the thread,
  *   so a running task's `context.signal` can abort.
  *
@@ -36,10 +37,13 @@ export interface ManifestRequest {
 
 export type Request = BatchRequest | ManifestRequest;
 
-/** Returned when a batch has run: how long its tasks took, for batch sizing. */
+/** Returned when a batch has run: how long its tasks took, and usually the last task's result. */
 export interface BatchReply {
   /** Milliseconds spent running the batch's tasks. */
   readonly elapsed: number;
+  /** Set when the last task's result travels here instead of in a `result` notice. */
+  readonly status?: Status;
+  readonly value?: unknown;
 }
 
 export type ManifestReply = { readonly ok: true; readonly names: string[] } | { readonly ok: false; readonly error: WireError };
