@@ -17,6 +17,7 @@ export const ErrorCodes = Object.freeze({
   MODULE_NOT_FOUND: 'TESSERA_MODULE_NOT_FOUND',
   MODULE_LOAD: 'TESSERA_MODULE_LOAD',
   INVALID_OPTION: 'TESSERA_INVALID_OPTION',
+  MAP_ITEM: 'TESSERA_MAP_ITEM',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -169,6 +170,17 @@ export class ModuleLoadError extends TesseraError {
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     super(ErrorCodes.MODULE_LOAD, `The task module \`${modulePath}\` failed to load in the worker${detail}`, { cause });
     this.modulePath = modulePath;
+  }
+}
+
+/** An item of `pool.map` failed; `cause` is the task's own error. */
+export class MapItemError extends TesseraError {
+  /** Index of the failing item in the map's input. */
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    super(ErrorCodes.MAP_ITEM, `Item ${index} of the map failed${detail}. The chunks that had not started were cancelled.`, { cause });
+    this.index = index;
   }
 }
 

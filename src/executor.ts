@@ -8,12 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BatchSizer } from './batching.ts';
-import { ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
+import { MapItemError, ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { Batch, Task } from './task.ts';
 import { Status, TAG, type BatchReply, type ManifestReply, type Notice, type WorkerConfig } from './worker/protocol.ts';
 import { fromWire } from './worker/wire-error.ts';
-import type { WireError } from './worker/protocol.ts';
+import type { ItemFailure, WireError } from './worker/protocol.ts';
 
 /** What the executor reports back to the pool. */
 export interface ExecutorHost {
@@ -168,7 +168,12 @@ export class Executor {
       controller || transfer
         ? { ...(controller ? { signal: controller.signal } : {}), ...(transfer ? { transferList: transfer as TransferListItem[] } : {}) }
         : undefined;
-    this.#piscina.run({ kind: 'batch', batch: id, names, inputs, tracked }, options).then(
+    const first = tasks[0]!;
+    const request =
+      first.offset >= 0
+        ? { kind: 'chunk', batch: id, name: first.name, items: first.input, tracked }
+        : { kind: 'batch', batch: id, names, inputs, tracked };
+    this.#piscina.run(request, options).then(
       (reply: BatchReply) => this.#onReply(batch, reply),
       (error: unknown) => this.#onFailure(batch, error),
     );
@@ -244,6 +249,10 @@ export class Executor {
         return this.#host.settle(task, false, new ModuleLoadError(this.#modulePath, fromWire(value as WireError)));
       case Status.ResultNotCloneable:
         return this.#host.settle(task, false, new TaskResultError(fromWire(value as WireError)));
+      case Status.ItemThrew: {
+        const failure = value as ItemFailure;
+        return this.#host.settle(task, false, new MapItemError(task.offset + failure.index, fromWire(failure.error)));
+      }
     }
   }
 
@@ -252,7 +261,8 @@ export class Executor {
     this.#inFlight--;
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
-    this.sizer.record(batch.tasks.length, reply.elapsed);
+    // A chunk's time says nothing about single tasks; the map sizes its own chunks.
+    if (batch.tasks[0]!.offset < 0) this.sizer.record(batch.tasks.length, reply.elapsed);
     this.#host.slotFreed();
   }
 

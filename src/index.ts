@@ -20,4 +20,6 @@ export {
   ModuleLoadError,
   InvalidOptionTypeError,
   InvalidOptionRangeError,
+  MapItemError,
 } from './errors.ts';
+export type { MapOptions } from './partition.ts';

@@ -19,7 +19,8 @@ import { Executor, type ExecutorHost } from './executor.ts';
 import { checkRunOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions } from './options.ts';
 import { PriorityQueue } from './queue.ts';
 import { Task } from './task.ts';
-import type { AnyTaskModule, RunArgs, TaskName, TaskResult } from './types.ts';
+import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
+import { checkMapOptions, mapArray, mapStream, type ChunkSubmitter, type MapOptions } from './partition.ts';
 
 /** A snapshot of what the pool is doing. */
 export interface PoolStats {
@@ -111,9 +112,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    */
   run<K extends TaskName<M>>(name: K, ...args: RunArgs<M, K>): Promise<TaskResult<M, K>>;
   run(name: string, input?: unknown, options?: RunOptions): Promise<unknown> {
-    if (this.#state !== State.Open) {
-      return Promise.reject(this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError());
-    }
     let priority = 0;
     let signal: AbortSignal | undefined;
     let timeout: number | undefined;
@@ -128,30 +126,70 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       signal = options.signal;
       timeout = options.timeout;
       transfer = options.transfer;
-      if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
     }
-    if (this.#loadError !== undefined) {
-      return Promise.reject(new ModuleLoadError(this.#options.module.href, this.#loadError.cause));
+    const task = this.#admit(name, input, priority, signal, timeout, transfer, -1);
+    return task instanceof Task ? task.promise : Promise.reject(task);
+  }
+
+  /**
+   * Runs task `name` once per item, carrying many items per message, and gives the results in input
+   * order: an array for an array, an async iterable for any other iterable or async iterable (read
+   * with bounded read-ahead, so a stream of any length runs in flat memory). The first failing item
+   * rejects with `MapItemError` (its `index` and the task's error as `cause`) and cancels the chunks
+   * that have not started. `priority`, `signal` and `timeout` (per chunk) apply as in `run`.
+   */
+  map<K extends TaskName<M>>(name: K, items: readonly TaskInput<M, K>[], options?: MapOptions): Promise<TaskResult<M, K>[]>;
+  map<K extends TaskName<M>>(
+    name: K,
+    items: Iterable<TaskInput<M, K>> | AsyncIterable<TaskInput<M, K>>,
+    options?: MapOptions,
+  ): AsyncIterable<TaskResult<M, K>>;
+  map(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): Promise<unknown[]> | AsyncIterable<unknown> {
+    const settings = checkMapOptions(options);
+    const submitter: ChunkSubmitter = {
+      capacity: this.#executor.capacity,
+      submit: (chunk, offset) => this.#admit(name, chunk, settings.priority, options.signal, options.timeout, undefined, offset),
+      cancel: (task) => {
+        if (this.#queue.remove(task)) this.#settle(task, false, new AbortError('map cancelled'));
+      },
+    };
+    if (Array.isArray(items)) {
+      // Problems known at once (closed pool, bad options) reject the promise rather than throw.
+      if (settings.error) return Promise.reject(settings.error);
+      return mapArray(submitter, items, settings);
     }
-    if (this.#names !== undefined && !this.#names.has(name)) {
-      return Promise.reject(new UnknownTaskError(String(name), [...this.#names]));
-    }
+    return mapStream(submitter, items, settings);
+  }
+
+  /**
+   * Admits one task (a run, or a chunk of a map when `offset >= 0`). Returns the task, or the error
+   * to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
+   */
+  #admit(
+    name: string,
+    input: unknown,
+    priority: number,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+    transfer: readonly TransferListItem[] | undefined,
+    offset: number,
+  ): Task | Error {
+    if (this.#state !== State.Open) return this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError();
+    if (signal?.aborted) return new AbortError(signal.reason);
+    if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
+    if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(String(name), [...this.#names]);
     const queue = this.#queue;
     const direct = queue.size === 0 && this.#executor.free > 0;
-    if (!direct && queue.isFull) return Promise.reject(new QueueFullError(queue.capacity));
+    if (!direct && offset < 0 && queue.isFull) return new QueueFullError(queue.capacity);
 
-    const task = new Task(name, input, priority, signal, timeout, transfer);
-    const promise = new Promise<unknown>((resolve, reject) => {
-      task.resolve = resolve;
-      task.reject = reject;
-    });
+    const task = new Task(name, input, priority, signal, timeout, transfer, offset);
     if (signal !== undefined) {
       task.onAbort = () => this.#abort(task);
       signal.addEventListener('abort', task.onAbort, { once: true });
     }
     if (direct) this.#dispatch([task]);
     else queue.push(task);
-    return promise;
+    return task;
   }
 
   /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`. */

@@ -31,18 +31,26 @@ export class Task implements QueueEntry {
   onAbort: (() => void) | undefined = undefined;
   resolve!: (value: unknown) => void;
   reject!: (reason: unknown) => void;
+  /** Settles with the task's result. */
+  readonly promise: Promise<unknown>;
+  /** Needs a message of its own: it may be stopped, it moves buffers, or it is a chunk of many items. */
+  readonly solo: boolean;
 
   constructor(
     readonly name: string,
+    /** The input, or for a chunk the array of its items. */
     readonly input: unknown,
     readonly priority: number,
     readonly signal: AbortSignal | undefined,
     readonly timeout: number | undefined,
     readonly transfer: readonly TransferListItem[] | undefined,
-  ) {}
-
-  /** Needs a thread of its own: it may be stopped, or it moves buffers. */
-  get solo(): boolean {
-    return this.signal !== undefined || this.timeout !== undefined || this.transfer !== undefined;
+    /** For a chunk of a map, the index of its first item; -1 for a run. */
+    readonly offset: number,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.solo = signal !== undefined || timeout !== undefined || transfer !== undefined || offset >= 0;
   }
 }

@@ -30,12 +30,34 @@ export interface BatchRequest {
   readonly tracked: boolean;
 }
 
+/** Runs one task over many items (a chunk of `pool.map`); replies with a {@link ChunkValue}. */
+export interface ChunkRequest {
+  readonly kind: 'chunk';
+  readonly batch: number;
+  readonly name: string;
+  readonly items: readonly unknown[];
+  readonly tracked: boolean;
+}
+
+/** A chunk's result: one per item, in order. */
+export interface ChunkValue {
+  readonly results: unknown[];
+  /** Milliseconds spent on the items, for chunk sizing. */
+  readonly ms: number;
+}
+
+/** Why a chunk failed: the item's index in the chunk and its error. */
+export interface ItemFailure {
+  readonly index: number;
+  readonly error: WireError;
+}
+
 /** Asks a thread to load the module and list its task names. */
 export interface ManifestRequest {
   readonly kind: 'manifest';
 }
 
-export type Request = BatchRequest | ManifestRequest;
+export type Request = BatchRequest | ChunkRequest | ManifestRequest;
 
 /** Returned when a batch has run: how long its tasks took, and usually the last task's result. */
 export interface BatchReply {
@@ -60,6 +82,8 @@ export const Status = {
   ModuleLoad: 3,
   /** `value` is the {@link WireError} of the failed clone of the result. */
   ResultNotCloneable: 4,
+  /** `value` is the {@link ItemFailure} of a chunk. */
+  ItemThrew: 5,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
