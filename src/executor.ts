@@ -152,7 +152,16 @@ export class Executor {
   send(tasks: Task[], tracked: boolean): void {
     const id = this.#nextBatch++;
     const controller = tracked ? new AbortController() : undefined;
-    const batch: Batch = { id, tasks, received: 0, controller, thread: undefined, cancelled: false, graceTimer: undefined };
+    const batch: Batch = {
+      id,
+      tasks,
+      received: 0,
+      controller,
+      thread: undefined,
+      cancelled: false,
+      cancelReason: undefined,
+      graceTimer: undefined,
+    };
     const names = new Array<string>(tasks.length);
     const inputs = new Array<unknown>(tasks.length);
     for (let i = 0; i < tasks.length; i++) {
@@ -187,19 +196,27 @@ export class Executor {
     const batch = task.batch;
     if (!batch?.controller || batch.cancelled) return;
     batch.cancelled = true;
+    batch.cancelReason = reason;
     const controller = batch.controller;
-    const port = batch.thread === undefined ? undefined : this.#cancelPorts.get(batch.thread);
-    if (port === undefined || this.#abortGrace === 0) {
-      // Not started yet (or no grace): piscina drops it from its queue, or stops the thread.
+    if (this.#abortGrace === 0) {
       controller.abort(reason);
       return;
     }
-    try {
-      port.postMessage({ batch: batch.id, reason });
-    } catch {
-      port.postMessage({ batch: batch.id, reason: String(reason) });
-    }
+    // The task may already run even if its start notice is still on its way: the notice then
+    // forwards the cancel. One not started when the grace ends is dropped from piscina's queue.
+    if (batch.thread !== undefined) this.#forwardCancel(batch);
     batch.graceTimer = setTimeout(() => controller.abort(reason), this.#abortGrace);
+  }
+
+  /** Aborts the `context.signal` of a cancelled batch's task, on its thread. */
+  #forwardCancel(batch: Batch): void {
+    const port = this.#cancelPorts.get(batch.thread!);
+    if (port === undefined) return;
+    try {
+      port.postMessage({ batch: batch.id, reason: batch.cancelReason });
+    } catch {
+      port.postMessage({ batch: batch.id, reason: String(batch.cancelReason) });
+    }
   }
 
   /** Tasks on threads whose callers are still waiting. */
@@ -223,6 +240,7 @@ export class Executor {
       const batch = this.#batches.get(notice.batch);
       if (batch === undefined) return;
       batch.thread = notice.thread;
+      if (batch.cancelled) return this.#forwardCancel(batch);
       const task = batch.tasks[0]!;
       if (task.timeout !== undefined && !task.settled) {
         task.timer = setTimeout(() => this.#host.timedOut(task), task.timeout);

@@ -3,7 +3,9 @@
  * measured time per item, results come back in input order, and a stream is read with bounded
  * read-ahead.
  */
+import { InvalidOptionTypeError } from './errors.ts';
 import { checkInteger, checkRunOptions, type RunOptions } from './options.ts';
+import type { TaskInput, TaskName, TaskResult } from './types.ts';
 import type { Task } from './task.ts';
 
 /** Options of `pool.map`: those of `run` (`timeout` applies per chunk) and chunking. */
@@ -28,6 +30,42 @@ export const CHUNK_TARGET_MS = 4;
 const FIRST_CHUNK = 8;
 /** Cap on adaptive chunk sizes, which also caps read-ahead memory. */
 const MAX_CHUNK = 10_000;
+
+/**
+ * How a task's input splits into parts that run on several threads at once, and how the parts'
+ * results merge. Both functions run on the main thread: keep them cheap (cut index ranges, share
+ * buffers), and leave the work to the parts.
+ */
+export interface Partitioner<In = any, Out = any, PartIn = any, PartOut = any> {
+  /** The task each part runs; by default the partitioned task itself. */
+  task?: string;
+  /** Cuts `input` into at most `parts` part inputs (`parts` is the number of free slots, at least 1). */
+  split(input: In, parts: number): PartIn[];
+  /** Builds the run's result from the parts' results, in split order. */
+  merge(results: PartOut[], input: In): Out;
+}
+
+/** Partitioners by task name: `pool.run(name, …)` of such a task fans out over the free threads. */
+export type Partitions<M> = { [K in TaskName<M>]?: Partitioner<TaskInput<M, K>, TaskResult<M, K>> };
+
+/** Validates the `partitions` option once, at construction. */
+export function checkPartitions(partitions: unknown): ReadonlyMap<string, Partitioner> | undefined {
+  if (partitions === undefined) return undefined;
+  if (typeof partitions !== 'object' || partitions === null) {
+    throw new InvalidOptionTypeError(`Expected \`partitions\` to be an object of partitioners by task name, got \`${String(partitions)}\` (${typeof partitions})`);
+  }
+  const map = new Map<string, Partitioner>();
+  for (const [name, value] of Object.entries(partitions)) {
+    const p = value as Partitioner;
+    if (typeof p?.split !== 'function' || typeof p.merge !== 'function' || (p.task !== undefined && typeof p.task !== 'string')) {
+      throw new InvalidOptionTypeError(
+        `Expected \`partitions.${name}\` to be { split(input, parts), merge(results, input), task? }, got \`${String(value)}\` (${typeof value})`,
+      );
+    }
+    map.set(name, p);
+  }
+  return map.size > 0 ? map : undefined;
+}
 
 /** What the pool lends a map. */
 export interface ChunkSubmitter {

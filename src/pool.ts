@@ -20,7 +20,7 @@ import { checkRunOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoo
 import { PriorityQueue } from './queue.ts';
 import { Task } from './task.ts';
 import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
-import { checkMapOptions, mapArray, mapStream, type ChunkSubmitter, type MapOptions } from './partition.ts';
+import { checkMapOptions, checkPartitions, mapArray, mapStream, type ChunkSubmitter, type MapOptions, type Partitioner, type Partitions } from './partition.ts';
 
 /** A snapshot of what the pool is doing. */
 export interface PoolStats {
@@ -59,6 +59,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #completed = 0;
   #failed = 0;
   #idleWaiters: Array<() => void> = [];
+  /** Parts of partitioned runs, admitted and waiting for a slot. */
+  readonly #backlog: Task[] = [];
+  readonly #partitions: ReadonlyMap<string, Partitioner> | undefined;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
   /**
@@ -68,12 +71,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    */
   readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
 
-  constructor(options: PoolOptions) {
+  constructor(options: PoolOptions & { partitions?: Partitions<M> }) {
     const resolved = resolvePoolOptions(options);
     if (resolved.module.protocol === 'file:' && !existsSync(fileURLToPath(resolved.module))) {
       throw new ModuleNotFoundError(resolved.module.href);
     }
     this.#options = resolved;
+    this.#partitions = checkPartitions(options.partitions);
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
     const host: ExecutorHost = {
       settle: (task, ok, value) => this.#settle(task, ok, value),
@@ -179,16 +183,21 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
     if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(String(name), [...this.#names]);
     const queue = this.#queue;
-    const direct = queue.size === 0 && this.#executor.free > 0;
+    const direct = queue.size === 0 && this.#backlog.length === 0 && this.#executor.free > 0;
     if (!direct && offset < 0 && queue.isFull) return new QueueFullError(queue.capacity);
 
     const task = new Task(name, input, priority, signal, timeout, transfer, offset);
+    if (this.#partitions !== undefined && offset < 0) task.partitioner = this.#partitions.get(name);
     if (signal !== undefined) {
       task.onAbort = () => this.#abort(task);
       signal.addEventListener('abort', task.onAbort, { once: true });
     }
-    if (direct) this.#dispatch([task]);
-    else queue.push(task);
+    if (!direct) queue.push(task);
+    else if (task.partitioner === undefined) this.#dispatch([task]);
+    else {
+      this.#expand(task);
+      this.#pump();
+    }
     return task;
   }
 
@@ -245,6 +254,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#state = State.Destroyed;
     const error = new PoolDestroyedError();
     for (const task of this.#queue.drain()) this.#settle(task, false, error);
+    for (const task of this.#backlog.splice(0)) this.#settle(task, false, error);
     for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
     this.#queue.wakeAll();
     clearInterval(this.#keepAlive);
@@ -268,13 +278,21 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #pump(): void {
     const queue = this.#queue;
     const executor = this.#executor;
+    const backlog = this.#backlog;
+    // Parts of a partitioned run were admitted with it: they go before anything still queued.
+    while (executor.free > 0 && backlog.length > 0) this.#dispatch([backlog.shift()!]);
     while (executor.free > 0 && queue.size > 0) {
       const first = queue.pop()!;
+      if (first.partitioner !== undefined) {
+        this.#expand(first);
+        while (executor.free > 0 && backlog.length > 0) this.#dispatch([backlog.shift()!]);
+        continue;
+      }
       const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
       const tasks = [first];
       while (tasks.length < size) {
         const next = queue.peek();
-        if (next === undefined || next.solo) break;
+        if (next === undefined || next.solo || next.partitioner !== undefined) break;
         tasks.push(queue.pop()!);
       }
       this.#dispatch(tasks);
@@ -283,7 +301,60 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#executor.inFlight === 0;
+    return this.#queue.size === 0 && this.#backlog.length === 0 && this.#executor.inFlight === 0;
+  }
+
+  /**
+   * Fans a partitioned run out: its input is split into one part per free slot (at least one), the
+   * parts run as tasks with the run's priority, signal and timeout, and their results merge into
+   * the run's result. The first failing part rejects the run and drops the parts not yet started.
+   */
+  #expand(parent: Task): void {
+    const partitioner = parent.partitioner!;
+    let inputs: unknown[];
+    try {
+      inputs = partitioner.split(parent.input, Math.max(1, this.#executor.free));
+      if (!Array.isArray(inputs)) throw new TypeError(`The split of task \`${parent.name}\` must return an array of part inputs.`);
+    } catch (error) {
+      this.#settle(parent, false, error);
+      return;
+    }
+    const partTask = partitioner.task ?? parent.name;
+    const parts = inputs.map((input) => new Task(partTask, input, parent.priority, parent.signal, parent.timeout, undefined, -1));
+    const results = new Array<unknown>(parts.length);
+    let left = parts.length;
+    const finish = (): void => {
+      try {
+        this.#settle(parent, true, partitioner.merge(results, parent.input));
+      } catch (error) {
+        this.#settle(parent, false, error);
+      }
+    };
+    if (left === 0) return finish();
+    parts.forEach((part, i) => {
+      if (part.signal !== undefined) {
+        part.onAbort = () => this.#abort(part);
+        part.signal.addEventListener('abort', part.onAbort, { once: true });
+      }
+      part.promise.then(
+        (value) => {
+          results[i] = value;
+          if (--left === 0 && !parent.settled) finish();
+        },
+        (error: unknown) => {
+          if (parent.settled) return;
+          this.#settle(parent, false, error);
+          for (const other of parts) {
+            const at = this.#backlog.indexOf(other);
+            if (at >= 0) {
+              this.#backlog.splice(at, 1);
+              this.#settle(other, false, error);
+            }
+          }
+        },
+      );
+      this.#backlog.push(part);
+    });
   }
 
   #resolveIdle(): void {
@@ -322,6 +393,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 }
 
 /** Creates a pool of worker threads running the tasks that `options.module` exports. */
-export function createPool<M extends object = AnyTaskModule>(options: PoolOptions): Pool<M> {
+export function createPool<M extends object = AnyTaskModule>(options: PoolOptions & { partitions?: Partitions<M> }): Pool<M> {
   return new Pool<M>(options);
 }

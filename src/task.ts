@@ -1,4 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads';
+import type { Partitioner } from './partition.ts';
 import type { QueueEntry } from './queue.ts';
 
 /** A batch of tasks sent to one thread in one message. */
@@ -13,6 +14,8 @@ export interface Batch {
   thread: number | undefined;
   /** The caller gave up on it (abort, timeout): piscina's rejection that follows is expected. */
   cancelled: boolean;
+  /** Why it was cancelled, for the task's `context.signal`. */
+  cancelReason: unknown;
   /** Terminates the thread when a cancelled task outlives `abortGrace`. */
   graceTimer: NodeJS.Timeout | undefined;
 }
@@ -31,6 +34,8 @@ export class Task implements QueueEntry {
   onAbort: (() => void) | undefined = undefined;
   resolve!: (value: unknown) => void;
   reject!: (reason: unknown) => void;
+  /** Set when the task's runs are split into parts (see `PoolOptions.partitions`). */
+  partitioner: Partitioner | undefined = undefined;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   /** Needs a message of its own: it may be stopped, it moves buffers, or it is a chunk of many items. */
