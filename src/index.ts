@@ -22,4 +22,4 @@ export {
   InvalidOptionRangeError,
   MapItemError,
 } from './errors.ts';
-export type { MapOptions } from './partition.ts';
+export type { MapOptions, Partitioner, Partitions } from './partition.ts';

@@ -27,6 +27,7 @@ import { decode, encode } from './image/codec.ts';
 import { createResizePlan, type ResizePlan } from './image/plan.ts';
 import { resizeBand as runBand, resizeImage } from './image/resample.ts';
 import { getKernel } from './image/wasm.ts';
+import { toShared } from './image/shared.ts';
 import type { FilterName, Fit, ImageInput, OutputFormat, RawImage, Rgba } from './image/types.ts';
 
 /** Optional task context; only `signal` is used (checked between outputs). */
@@ -171,4 +172,55 @@ export async function resizeBand(input: ResizeBandTaskInput): Promise<{ y0: numb
   const kernel = await getKernel();
   runBand(input.plan, bytes(input.src), bytes(input.dst), input.y0, input.y1, { srcFirstRow: input.srcFirstRow, kernel });
   return { y0: input.y0, y1: input.y1 };
+}
+
+/** Input of `decodeShared`. */
+export interface DecodeSharedInput {
+  /** PNG/JPEG bytes or raw RGBA. */
+  image: ImageInput;
+  /** Decompression-bomb guard, default 100 megapixels. */
+  maxPixels?: number;
+}
+
+/**
+ * Decodes into a SharedArrayBuffer: the pixels cross back to the main thread, and on to every band
+ * of a partitioned resize, without a copy.
+ */
+export function decodeShared(input: DecodeSharedInput): RawImage & { data: Uint8Array } {
+  return toShared(decode(input.image, { maxPixels: input.maxPixels }));
+}
+
+/** Input of `resizeRaw`: a decoded (ideally shared) image and the target. */
+export interface ResizeRawInput extends Omit<ImageTaskOptions, 'format' | 'quality'> {
+  /** Straight RGBA source; pass `decodeShared`'s result so bands read it in place. */
+  src: RawImage;
+  /** Target width; omit to keep the aspect ratio from height. */
+  width?: number;
+  /** Target height; omit to keep the aspect ratio from width. */
+  height?: number;
+  /** Default 'cover'. */
+  fit?: Fit;
+}
+
+/**
+ * Resizes raw RGBA into raw RGBA on one thread. Pools built with `imagePartitions`
+ * (workers/image/partition.ts) split it into bands of output rows run on every free thread instead.
+ */
+export async function resizeRaw(input: ResizeRawInput): Promise<RawImage> {
+  return resample(input.src, input.width, input.height, input.fit, input);
+}
+
+/** Input of `encodeImage`. */
+export interface EncodeImageInput {
+  /** Straight RGBA. */
+  image: RawImage;
+  /** Output encoding; default 'png'. */
+  format?: OutputFormat;
+  /** JPEG quality 1..100, default 85. */
+  quality?: number;
+}
+
+/** Encodes raw RGBA (PNG, JPEG, or 'raw' to pass it through). */
+export function encodeImage(input: EncodeImageInput): ImageResult {
+  return finish(input.image, input);
 }
