@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createPool, type Pool } from '../src/index.ts';
+import type * as ImageTasks from '../workers/image.ts';
+import { imagePartitions, resizePartitioned } from '../workers/image/partition.ts';
+import { encode } from '../workers/image/codec.ts';
+import { noise } from './fixtures/images/generate.ts';
+import { track } from './helpers.ts';
+
+const imageModule = new URL('../workers/image.ts', import.meta.url);
+
+function imagePool(threads: number, partitioned: boolean): Pool<typeof ImageTasks> {
+  return track(
+    createPool<typeof ImageTasks>({
+      module: imageModule,
+      minThreads: threads,
+      maxThreads: threads,
+      ...(partitioned ? { partitions: imagePartitions } : {}),
+    }),
+  );
+}
+
+describe('partitioned image resize through the pool', () => {
+  const source = noise(403, 301, 7);
+  const png = encode(source, { format: 'png' }) as Uint8Array;
+
+  it('gives byte-identical pixels for every thread count, and the same as one unsplit thread', async () => {
+    const single = imagePool(1, false);
+    const src = await single.run('decodeShared', { image: png });
+    expect(src.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const reference = await single.run('resizeRaw', { src, width: 150, height: 97, fit: 'fill' });
+    for (const threads of [1, 2, 3, 4]) {
+      const pool = imagePool(threads, true);
+      await pool.ready();
+      const out = await pool.run('resizeRaw', { src, width: 150, height: 97, fit: 'fill' });
+      expect(out.width).toBe(150);
+      expect(out.height).toBe(97);
+      // The bands wrote straight into shared memory: no pixel copy on the way back.
+      expect(out.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(out.data).equals(Buffer.from(reference.data))).toBe(true);
+    }
+  });
+
+  it('resizePartitioned decodes, resizes in bands and encodes like the one-thread resize task', async () => {
+    const pool = imagePool(3, true);
+    const whole = await pool.run('resize', { image: png, width: 120, height: 80, fit: 'cover', format: 'raw' });
+    const banded = await resizePartitioned(pool, { image: png, width: 120, height: 80, fit: 'cover', format: 'raw' });
+    expect(banded.width).toBe(whole.width);
+    expect(banded.height).toBe(whole.height);
+    expect(Buffer.from(banded.data).equals(Buffer.from(whole.data))).toBe(true);
+  });
+
+  it('corrupt input rejects with the image error code and leaves the pool usable', async () => {
+    const pool = imagePool(2, true);
+    const broken = png.slice(0, 40);
+    await expect(resizePartitioned(pool, { image: broken, width: 10, height: 10 })).rejects.toMatchObject({
+      code: expect.stringMatching(/^TESSERA_IMAGE_/),
+    });
+    const ok = await resizePartitioned(pool, { image: png, width: 10, height: 10, format: 'raw' });
+    expect(ok.data.length).toBe(10 * 10 * 4);
+  });
+});
