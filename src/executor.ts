@@ -11,7 +11,7 @@ import { BatchSizer } from './batching.ts';
 import { MapItemError, ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { Batch, Task } from './task.ts';
-import { Status, TAG, type BatchReply, type ManifestReply, type Notice, type WorkerConfig } from './worker/protocol.ts';
+import { FIRST, Kind, Status, TAG, type BatchReply, type ManifestReply, type Notice, type Request, type WorkerConfig } from './worker/protocol.ts';
 import { fromWire } from './worker/wire-error.ts';
 import type { ItemFailure, WireError } from './worker/protocol.ts';
 
@@ -92,6 +92,14 @@ export class Executor {
   readonly #cancelPorts = new Map<number, MessagePort>();
   #nextBatch = 0;
   #inFlight = 0;
+  /** Batches whose reply came in before all their results did. */
+  #lingering = 0;
+  /**
+   * Ref'd while a batch lingers. piscina unrefs a thread once its reply is in, but results posted
+   * on the thread's other port may still be on their way; without this the process could exit with
+   * a task's promise pending.
+   */
+  readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
   #destroyed = false;
   /** Slots: batches that may be on threads at once. */
   readonly capacity: number;
@@ -117,7 +125,7 @@ export class Executor {
       recordTiming: false,
     });
     this.#piscina.on('message', (message: unknown) => {
-      if (message !== null && typeof message === 'object' && TAG in message) this.#onNotice(message as Notice);
+      if (Array.isArray(message) && message[0] === TAG) this.#onNotice(message as Notice);
     });
     this.#piscina.on('workerDestroy', (worker: { id: number }) => {
       this.#cancelPorts.get(worker.id)?.close();
@@ -143,7 +151,8 @@ export class Executor {
 
   /** Loads the module in a thread and lists its task names. */
   async manifest(): Promise<string[]> {
-    const reply = (await this.#piscina.run({ kind: 'manifest' })) as ManifestReply;
+    const request: Request = [Kind.Manifest];
+    const reply = (await this.#piscina.run(request)) as ManifestReply;
     if (reply.ok) return reply.names;
     throw new ModuleLoadError(this.#modulePath, fromWire(reply.error));
   }
@@ -160,28 +169,30 @@ export class Executor {
       thread: undefined,
       cancelled: false,
       cancelReason: undefined,
+      replied: false,
       graceTimer: undefined,
     };
-    const names = new Array<string>(tasks.length);
-    const inputs = new Array<unknown>(tasks.length);
-    for (let i = 0; i < tasks.length; i++) {
-      const task = tasks[i]!;
-      task.batch = batch;
-      names[i] = task.name;
-      inputs[i] = task.input;
+    const first = tasks[0]!;
+    let request: Request;
+    if (first.offset >= 0) {
+      first.batch = batch;
+      request = [Kind.Chunk, id, tracked, first.name, first.input as unknown[]];
+    } else {
+      request = [Kind.Batch, id, tracked];
+      for (let i = 0; i < tasks.length; i++) {
+        const task = tasks[i]!;
+        task.batch = batch;
+        request[FIRST + 2 * i] = task.name;
+        request[FIRST + 2 * i + 1] = task.input;
+      }
     }
     this.#batches.set(id, batch);
     this.#inFlight++;
-    const transfer = tasks.length === 1 ? tasks[0]!.transfer : undefined;
+    const transfer = tasks.length === 1 ? first.transfer : undefined;
     const options =
       controller || transfer
         ? { ...(controller ? { signal: controller.signal } : {}), ...(transfer ? { transferList: transfer as TransferListItem[] } : {}) }
         : undefined;
-    const first = tasks[0]!;
-    const request =
-      first.offset >= 0
-        ? { kind: 'chunk', batch: id, name: first.name, items: first.input, tracked }
-        : { kind: 'batch', batch: id, names, inputs, tracked };
     this.#piscina.run(request, options).then(
       (reply: BatchReply) => this.#onReply(batch, reply),
       (error: unknown) => this.#onFailure(batch, error),
@@ -227,34 +238,37 @@ export class Executor {
   /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    clearInterval(this.#keepAlive);
     this.#batches.clear();
     await this.#piscina.destroy();
   }
 
   #onNotice(notice: Notice): void {
-    const kind = notice[TAG];
-    if (kind === 'result') {
-      const batch = this.#batches.get(notice.batch);
-      if (batch !== undefined) this.#deliver(batch, notice.index, notice.status, notice.value);
-    } else if (kind === 'start') {
-      const batch = this.#batches.get(notice.batch);
+    if (notice[1] === 'result') {
+      const batch = this.#batches.get(notice[2]);
+      if (batch !== undefined) this.#deliver(batch, notice[3], notice[4], notice[5]);
+    } else if (notice[1] === 'start') {
+      const batch = this.#batches.get(notice[2]);
       if (batch === undefined) return;
-      batch.thread = notice.thread;
+      batch.thread = notice[3];
       if (batch.cancelled) return this.#forwardCancel(batch);
       const task = batch.tasks[0]!;
       if (task.timeout !== undefined && !task.settled) {
         task.timer = setTimeout(() => this.#host.timedOut(task), task.timeout);
       }
-    } else if (kind === 'hello') {
-      this.#cancelPorts.set(notice.thread, notice.port);
-      notice.port.unref();
+    } else if (notice[1] === 'hello') {
+      this.#cancelPorts.set(notice[2], notice[3]);
+      notice[3].unref();
     }
   }
 
   /** Settles task `index` of `batch` from its result. */
   #deliver(batch: Batch, index: number, status: Status, value: unknown): void {
     const task = batch.tasks[index]!;
-    if (++batch.received === batch.tasks.length) this.#batches.delete(batch.id);
+    if (++batch.received === batch.tasks.length) {
+      this.#batches.delete(batch.id);
+      if (batch.replied && --this.#lingering === 0) this.#keepAlive.unref();
+    }
     if (task.settled) return;
     switch (status) {
       case Status.Ok:
@@ -275,12 +289,16 @@ export class Executor {
   }
 
   #onReply(batch: Batch, reply: BatchReply): void {
-    if (reply.status !== undefined) this.#deliver(batch, batch.tasks.length - 1, reply.status, reply.value);
+    if (reply.length === 3) this.#deliver(batch, batch.tasks.length - 1, reply[1], reply[2]);
+    if (batch.received < batch.tasks.length) {
+      batch.replied = true;
+      if (this.#lingering++ === 0) this.#keepAlive.ref();
+    }
     this.#inFlight--;
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     // A chunk's time says nothing about single tasks; the map sizes its own chunks.
-    if (batch.tasks[0]!.offset < 0) this.sizer.record(batch.tasks.length, reply.elapsed);
+    if (batch.tasks[0]!.offset < 0) this.sizer.record(batch.tasks.length, reply[0]);
     this.#host.slotFreed();
   }
 

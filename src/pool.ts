@@ -64,12 +64,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #partitions: ReadonlyMap<string, Partitioner> | undefined;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
-  /**
-   * Ref'd while any task is on a thread. piscina unrefs a thread once its reply is in, but results
-   * may still be on their way through the thread's other port; without this the process could exit
-   * with a task's promise pending.
-   */
-  readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
 
   constructor(options: PoolOptions & { partitions?: Partitions<M> }) {
     const resolved = resolvePoolOptions(options);
@@ -83,7 +77,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       settle: (task, ok, value) => this.#settle(task, ok, value),
       requeue: (tasks) => {
         for (const task of tasks) {
-          if (--this.#running === 0) this.#keepAlive.unref();
+          this.#running--;
           this.#queue.restore(task);
         }
       },
@@ -241,7 +235,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
-        clearInterval(this.#keepAlive);
         await this.#executor.destroy();
       }
     });
@@ -257,7 +250,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const task of this.#backlog.splice(0)) this.#settle(task, false, error);
     for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
     this.#queue.wakeAll();
-    clearInterval(this.#keepAlive);
     this.#destroying = this.#executor.destroy();
     this.#resolveIdle();
     return this.#destroying;
@@ -268,7 +260,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #dispatch(tasks: Task[]): void {
-    if (this.#running === 0) this.#keepAlive.ref();
     this.#running += tasks.length;
     const first = tasks[0]!;
     this.#executor.send(tasks, first.signal !== undefined || first.timeout !== undefined);
@@ -379,7 +370,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #settle(task: Task, ok: boolean, value: unknown): void {
     if (task.settled) return;
     task.settled = true;
-    if (task.batch !== undefined && --this.#running === 0) this.#keepAlive.unref();
+    if (task.batch !== undefined) this.#running--;
     if (task.timer !== undefined) clearTimeout(task.timer);
     if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
     if (ok) {

@@ -8,6 +8,8 @@ export interface Batch {
   readonly tasks: readonly Task[];
   /** Results received so far. */
   received: number;
+  /** piscina's reply is in (results may still be on their way on the other port). */
+  replied: boolean;
   /** Tracked batches only: aborting it makes piscina terminate the thread. */
   readonly controller: AbortController | undefined;
   /** Thread running it, once a tracked batch announced its start. */

@@ -6,6 +6,8 @@ import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_th
 import { performance } from 'node:perf_hooks';
 import type { TaskContext } from './context.ts';
 import {
+  FIRST,
+  Kind,
   Status,
   TAG,
   type BatchReply,
@@ -30,7 +32,7 @@ const controllers = new Map<number, AbortController>();
 const cancels = new MessageChannel();
 cancels.port1.on('message', (message: Cancel) => controllers.get(message.batch)?.abort(message.reason));
 cancels.port1.unref();
-parent.postMessage({ [TAG]: 'hello', thread: threadId, port: cancels.port2 }, [cancels.port2]);
+parent.postMessage([TAG, 'hello', threadId, cancels.port2], [cancels.port2]);
 
 let tasks: Map<string, TaskFunction> | undefined;
 let taskNames: string[] = [];
@@ -55,9 +57,9 @@ const untrackedContext: TaskContext = Object.freeze({ signal: new AbortControlle
 
 function send(batch: number, index: number, status: Status, value: unknown): void {
   try {
-    parent.postMessage({ [TAG]: 'result', batch, index, status, value });
+    parent.postMessage([TAG, 'result', batch, index, status, value]);
   } catch (error) {
-    parent.postMessage({ [TAG]: 'result', batch, index, status: Status.ResultNotCloneable, value: toWire(error) });
+    parent.postMessage([TAG, 'result', batch, index, Status.ResultNotCloneable, toWire(error)]);
   }
 }
 
@@ -78,7 +80,7 @@ function track(batch: number, tracked: boolean): TaskContext {
   if (!tracked) return untrackedContext;
   const controller = new AbortController();
   controllers.set(batch, controller);
-  parent.postMessage({ [TAG]: 'start', batch, thread: threadId });
+  parent.postMessage([TAG, 'start', batch, threadId]);
   return { signal: controller.signal };
 }
 
@@ -101,8 +103,7 @@ function runOne(name: string, input: unknown, context: TaskContext): Outcome | P
 }
 
 /** Runs one task over each item of a chunk, in order, stopping at the first failure. */
-async function runChunk(request: ChunkRequest, context: TaskContext): Promise<Outcome> {
-  const { name, items } = request;
+async function runChunk(name: string, items: unknown[], context: TaskContext): Promise<Outcome> {
   const start = performance.now();
   const results = new Array<unknown>(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -115,44 +116,60 @@ async function runChunk(request: ChunkRequest, context: TaskContext): Promise<Ou
   return { status: Status.Ok, value: { results, ms: performance.now() - start } };
 }
 
-/** piscina's handler: one call per batch. */
-export default async function handle(request: Request): Promise<BatchReply | ManifestReply> {
-  if (tasks === undefined && loadError === undefined) await loading;
-  if (request.kind === 'manifest') {
+/**
+ * piscina's handler: one call per request. Returns a plain value when every task was synchronous,
+ * so a lone synchronous task costs no promise on this side.
+ */
+export default function handle(request: Request): BatchReply | ManifestReply | Promise<BatchReply | ManifestReply> {
+  if (tasks === undefined && loadError === undefined) return loading.then(() => handle(request));
+  if (request[0] === Kind.Manifest) {
     return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
   }
-  const context = track(request.batch, request.tracked);
-  try {
-    return await (request.kind === 'chunk' ? chunk(request, context) : batch(request, context));
-  } finally {
-    if (request.tracked) controllers.delete(request.batch);
-  }
+  const id = request[1];
+  const tracked = request[2];
+  const context = tracked ? track(id, true) : untrackedContext;
+  const reply = request[0] === Kind.Chunk ? chunk(request, context) : batch(request, context);
+  if (!tracked) return reply;
+  const untrack = (): void => void controllers.delete(id);
+  if (reply instanceof Promise) return reply.finally(untrack);
+  untrack();
+  return reply;
 }
 
 async function chunk(request: ChunkRequest, context: TaskContext): Promise<BatchReply> {
   const start = performance.now();
-  const outcome = await runChunk(request, context);
+  const outcome = await runChunk(request[3], request[4], context);
   if (!surelyCloneable(outcome.value)) {
-    send(request.batch, 0, outcome.status, outcome.value);
-    return { elapsed: performance.now() - start };
+    send(request[1], 0, outcome.status, outcome.value);
+    return [performance.now() - start];
   }
-  return { elapsed: performance.now() - start, status: outcome.status, value: outcome.value };
+  return [performance.now() - start, outcome.status, outcome.value];
 }
 
-async function batch(request: BatchRequest, context: TaskContext): Promise<BatchReply> {
-  const { names, inputs } = request;
-  const last = names.length - 1;
-  const start = performance.now();
-  for (let i = 0; i <= last; i++) {
-    // Tasks of a batch run one after another: that is what lets the main thread blame the right task
-    // when the thread dies, and requeue the ones that never started.
-    let outcome = runOne(names[i]!, inputs[i], context);
-    if (outcome instanceof Promise) outcome = await outcome;
-    if (i === last && surelyCloneable(outcome.value)) {
-      // The last result rides in the reply: a lone task costs one message each way.
-      return { elapsed: performance.now() - start, status: outcome.status, value: outcome.value };
+/**
+ * Runs a batch's tasks one after another: that is what lets the main thread blame the right task
+ * when the thread dies, and requeue the ones that never started. Stays synchronous until a task
+ * returns a promise.
+ */
+function batch(request: BatchRequest, context: TaskContext, from = FIRST, start = performance.now()): BatchReply | Promise<BatchReply> {
+  for (let at = from; at < request.length; at += 2) {
+    const outcome = runOne(request[at] as string, request[at + 1], context);
+    if (outcome instanceof Promise) {
+      return outcome.then((settled) => finishOne(request, at, settled, start) ?? batch(request, context, at + 2, start));
     }
-    send(request.batch, i, outcome.status, outcome.value);
+    const reply = finishOne(request, at, outcome, start);
+    if (reply) return reply;
   }
-  return { elapsed: performance.now() - start };
+  return [performance.now() - start];
+}
+
+/** Sends the result of the task at `at`, or returns the reply that carries it when it is the batch's last. */
+function finishOne(request: BatchRequest, at: number, outcome: Outcome, start: number): BatchReply | undefined {
+  const last = at + 2 >= request.length;
+  if (last && surelyCloneable(outcome.value)) {
+    // The last result rides in the reply: a lone task costs one message each way.
+    return [performance.now() - start, outcome.status, outcome.value];
+  }
+  send(request[1], (at - FIRST) >> 1, outcome.status, outcome.value);
+  return last ? [performance.now() - start] : undefined;
 }

@@ -16,28 +16,42 @@ import type { MessagePort } from 'node:worker_threads';
  * This file is imported by both sides and imports only types.
  */
 
+/*
+ * Messages are tuples, not objects: structured clone pays per property, and a task's round trip is
+ * two of these. Measured here, posting { kind, batch, names: [name], inputs: [input], tracked } cost
+ * about 1.3 µs more than the equivalent flat array.
+ */
+
 /** Tags a parentPort message as ours (user code may post on parentPort too). */
 export const TAG = 'tessera' as const;
 
-/** Runs tasks one after another on one thread; the results come back as `result` notices. */
-export interface BatchRequest {
-  readonly kind: 'batch';
-  /** Batch id, echoed in every notice about it. */
-  readonly batch: number;
-  readonly names: readonly string[];
-  readonly inputs: readonly unknown[];
-  /** A single task with a signal or timeout: the thread announces its start and listens for a cancel. */
-  readonly tracked: boolean;
-}
+/** First element of a {@link Request}. */
+export const Kind = {
+  /** Runs tasks one after another on one thread. */
+  Batch: 0,
+  /** Runs one task over many items (a chunk of `pool.map`). */
+  Chunk: 1,
+  /** Loads the module and lists its task names. */
+  Manifest: 2,
+} as const;
 
-/** Runs one task over many items (a chunk of `pool.map`); replies with a {@link ChunkValue}. */
-export interface ChunkRequest {
-  readonly kind: 'chunk';
-  readonly batch: number;
-  readonly name: string;
-  readonly items: readonly unknown[];
-  readonly tracked: boolean;
-}
+/**
+ * `[Kind.Batch, batch id, tracked, name₀, input₀, name₁, input₁, …]`. Results come back as `result`
+ * notices, the last one usually in the {@link BatchReply}. A tracked batch holds one task with a signal
+ * or timeout: the thread announces its start and listens for a cancel.
+ */
+export type BatchRequest = [kind: typeof Kind.Batch, batch: number, tracked: boolean, ...namesAndInputs: unknown[]];
+
+/** `[Kind.Chunk, batch id, tracked, name, items]`: replies with a {@link ChunkValue}. */
+export type ChunkRequest = [kind: typeof Kind.Chunk, batch: number, tracked: boolean, name: string, items: unknown[]];
+
+/** Asks a thread to load the module and list its task names; replies with a {@link ManifestReply}. */
+export type ManifestRequest = [kind: typeof Kind.Manifest];
+
+export type Request = BatchRequest | ChunkRequest | ManifestRequest;
+
+/** Where a batch request's first name sits; task i's name is at `FIRST + 2i`, its input right after. */
+export const FIRST = 3;
 
 /** A chunk's result: one per item, in order. */
 export interface ChunkValue {
@@ -52,21 +66,11 @@ export interface ItemFailure {
   readonly error: WireError;
 }
 
-/** Asks a thread to load the module and list its task names. */
-export interface ManifestRequest {
-  readonly kind: 'manifest';
-}
-
-export type Request = BatchRequest | ChunkRequest | ManifestRequest;
-
-/** Returned when a batch has run: how long its tasks took, and usually the last task's result. */
-export interface BatchReply {
-  /** Milliseconds spent running the batch's tasks. */
-  readonly elapsed: number;
-  /** Set when the last task's result travels here instead of in a `result` notice. */
-  readonly status?: Status;
-  readonly value?: unknown;
-}
+/**
+ * Returned when a batch has run: `[elapsed ms]`, or `[elapsed ms, status, value]` when the last
+ * task's result rides along instead of in a `result` notice.
+ */
+export type BatchReply = [elapsed: number] | [elapsed: number, status: Status, value: unknown];
 
 export type ManifestReply = { readonly ok: true; readonly names: string[] } | { readonly ok: false; readonly error: WireError };
 
@@ -87,28 +91,14 @@ export const Status = {
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
-export interface ResultNotice {
-  readonly [TAG]: 'result';
-  readonly batch: number;
-  /** Index of the task in its batch. */
-  readonly index: number;
-  readonly status: Status;
-  readonly value: unknown;
-}
+/** `[TAG, 'result', batch id, index in the batch, status, value]`: one task of a batch finished. */
+export type ResultNotice = [tag: typeof TAG, kind: 'result', batch: number, index: number, status: Status, value: unknown];
 
-/** Sent by a tracked task just before its function is called: its timeout starts now. */
-export interface StartNotice {
-  readonly [TAG]: 'start';
-  readonly batch: number;
-  readonly thread: number;
-}
+/** `[TAG, 'start', batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
+export type StartNotice = [tag: typeof TAG, kind: 'start', batch: number, thread: number];
 
-/** Sent once when a thread starts: the port the main thread sends cancels to. */
-export interface HelloNotice {
-  readonly [TAG]: 'hello';
-  readonly thread: number;
-  readonly port: MessagePort;
-}
+/** `[TAG, 'hello', thread id, port]`: sent once when a thread starts; cancels go to the port. */
+export type HelloNotice = [tag: typeof TAG, kind: 'hello', thread: number, port: MessagePort];
 
 export type Notice = ResultNotice | StartNotice | HelloNotice;
 
