@@ -2,6 +2,7 @@ export { createPool, Pool, type PoolStats } from './pool.ts';
 export { poolDefaults, type PoolOptions, type RunOptions } from './options.ts';
 export type { TaskName, TaskInput, TaskResult, RunArgs, AnyTaskModule } from './types.ts';
 export type { TaskContext } from './worker/context.ts';
+export { transfer, toShared, type Transfer } from './worker/transfer.ts';
 export {
   ErrorCodes,
   type ErrorCode,

@@ -5,6 +5,8 @@
  * budget takes the path that catches the failure.
  */
 
+import { TRANSFER } from './transfer.ts';
+
 const BUDGET = 64;
 
 export function surelyCloneable(value: unknown): boolean {
@@ -21,7 +23,8 @@ function check(value: unknown, budget: { left: number }): boolean {
     for (const item of value) if (!check(item, budget)) return false;
     return true;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  // A transfer() wrapper must take the path that hands over its transfer list.
+  if (Object.getPrototypeOf(value) !== Object.prototype || TRANSFER in (value as object)) return false;
   for (const key in value) if (!check((value as Record<string, unknown>)[key], budget)) return false;
   return true;
 }

@@ -2,7 +2,7 @@
  * What each worker thread runs: loads the pool's task module once, then runs the batches piscina
  * hands it. Never imports main-thread modules.
  */
-import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { MessageChannel, parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { TaskContext } from './context.ts';
 import {
@@ -20,6 +20,7 @@ import {
   type WorkerConfig,
 } from './protocol.ts';
 import { surelyCloneable } from './clone.ts';
+import { isTransfer, TRANSFER } from './transfer.ts';
 import { toWire } from './wire-error.ts';
 
 type TaskFunction = (input: unknown, context: TaskContext) => unknown;
@@ -57,7 +58,8 @@ const untrackedContext: TaskContext = Object.freeze({ signal: new AbortControlle
 
 function send(batch: number, index: number, status: Status, value: unknown): void {
   try {
-    parent.postMessage([TAG, 'result', batch, index, status, value]);
+    if (isTransfer(value)) parent.postMessage([TAG, 'result', batch, index, status, value.value], value[TRANSFER] as TransferListItem[]);
+    else parent.postMessage([TAG, 'result', batch, index, status, value]);
   } catch (error) {
     parent.postMessage([TAG, 'result', batch, index, Status.ResultNotCloneable, toWire(error)]);
   }

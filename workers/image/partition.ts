@@ -9,6 +9,7 @@
  * SharedArrayBuffers; each band reads the source rows its filter needs and writes its own rows.
  */
 import { createResizePlan, splitRows, type ResizePlan } from './plan.ts';
+import type { Pool } from '../../src/index.ts';
 import type { ImageInput, OutputFormat, RawImage } from './types.ts';
 import type { ImageResult, ResizeBandTaskInput, ResizeRawInput } from '../image.ts';
 
@@ -46,12 +47,8 @@ export const resizeRawPartitioner = {
 /** The `partitions` option for a pool over `workers/image.ts`. */
 export const imagePartitions = { resizeRaw: resizeRawPartitioner };
 
-/** What `resizePartitioned` needs of a pool (any tessera pool over `workers/image.ts`). */
-export interface ImagePool {
-  run(name: 'decodeShared', input: { image: ImageInput; maxPixels?: number }): Promise<RawImage>;
-  run(name: 'resizeRaw', input: ResizeRawInput): Promise<RawImage>;
-  run(name: 'encodeImage', input: { image: RawImage; format?: OutputFormat; quality?: number }): Promise<ImageResult>;
-}
+/** A tessera pool over `workers/image.ts`. */
+export type ImagePool = Pool<typeof import('../image.ts')>;
 
 /** Options of {@link resizePartitioned}. */
 export interface PartitionedResizeOptions extends Omit<ResizeRawInput, 'src'> {
