@@ -2,7 +2,7 @@
  * Main-thread side of the partitioned image pipeline. Imports only pure modules (no codecs, no
  * kernels), so a service can load it next to `createPool`.
  *
- *   const pool = createPool<typeof imageTasks>({ module: imageModuleUrl, partitions: imagePartitions });
+ *   const pool = createPool<typeof imageTasks>({ module: imageModule, partitions: imagePartitions });
  *   const out = await resizePartitioned(pool, { image: pngBytes, width: 1000, height: 750 });
  *
  * Pixels never get copied between threads: the decoded source and the output live in
@@ -12,6 +12,9 @@ import { createResizePlan, splitRows, type ResizePlan } from './plan.ts';
 import type { Pool } from '../../src/index.ts';
 import type { ImageInput, OutputFormat, RawImage } from './types.ts';
 import type { ImageResult, ResizeBandTaskInput, ResizeRawInput } from '../image.ts';
+
+/** URL of the image task module, for `createPool({ module: imageModule })` (TypeScript in development, JavaScript when built). */
+export const imageModule = new URL(import.meta.url.endsWith('.ts') ? '../image.ts' : '../image.js', import.meta.url);
 
 /** Plans and output buffers of the runs being split, until their merge. */
 const inFlight = new WeakMap<ResizeRawInput, { plan: ResizePlan; dst: SharedArrayBuffer }>();
