@@ -59,6 +59,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #completed = 0;
   #failed = 0;
   #idleWaiters: Array<() => void> = [];
+  #capacityWaiters: Array<() => void> = [];
   /** Parts of partitioned runs, admitted and waiting for a slot. */
   readonly #backlog: Task[] = [];
   readonly #partitions: ReadonlyMap<string, Partitioner> | undefined;
@@ -148,7 +149,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       capacity: this.#executor.capacity,
       submit: (chunk, offset) => this.#admit(name, chunk, settings.priority, options.signal, options.timeout, undefined, offset),
       cancel: (task) => {
-        if (this.#queue.remove(task)) this.#settle(task, false, new AbortError('map cancelled'));
+        if (this.#queue.remove(task)) {
+          this.#settle(task, false, new AbortError('map cancelled'));
+          if (this.#capacityWaiters.length > 0) this.#wakeProducers();
+        }
       },
     };
     if (Array.isArray(items)) {
@@ -202,8 +206,27 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 
   /** Resolves when a `run` would be admitted without `QueueFullError` (back-pressure without polling). */
   waitForCapacity(): Promise<void> {
-    if (this.#state !== State.Open) return Promise.resolve();
-    return this.#queue.waitForCapacity();
+    if (this.#state !== State.Open || this.#room() > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#capacityWaiters.push(resolve));
+  }
+
+  /** How many runs would be admitted now: free queue places, or free slots while nothing waits. */
+  #room(): number {
+    const queue = this.#queue;
+    const direct = queue.size === 0 && this.#backlog.length === 0 ? this.#executor.free : 0;
+    return Math.max(0, queue.capacity - queue.size) + direct;
+  }
+
+  /** Wakes one capacity waiter per place, so a crowd of producers does not rush one place. */
+  #wakeProducers(): void {
+    let room = this.#room();
+    while (room-- > 0 && this.#capacityWaiters.length > 0) this.#capacityWaiters.shift()!();
+  }
+
+  #wakeAllProducers(): void {
+    const waiters = this.#capacityWaiters;
+    this.#capacityWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Resolves when nothing is queued or running. */
@@ -231,7 +254,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#closing) return this.#closing;
     if (this.#state === State.Destroyed) return this.#destroying ?? Promise.resolve();
     this.#state = State.Closing;
-    this.#queue.wakeAll();
+    this.#wakeAllProducers();
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
@@ -249,7 +272,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const task of this.#queue.drain()) this.#settle(task, false, error);
     for (const task of this.#backlog.splice(0)) this.#settle(task, false, error);
     for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
-    this.#queue.wakeAll();
+    this.#wakeAllProducers();
     this.#destroying = this.#executor.destroy();
     this.#resolveIdle();
     return this.#destroying;
@@ -288,6 +311,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       this.#dispatch(tasks);
     }
+    if (this.#capacityWaiters.length > 0) this.#wakeProducers();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
   }
 
@@ -360,6 +384,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const reason = task.signal!.reason;
     if (this.#queue.remove(task)) {
       this.#settle(task, false, new AbortError(reason));
+      if (this.#capacityWaiters.length > 0) this.#wakeProducers();
       if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
       return;
     }

@@ -30,7 +30,6 @@ export class PriorityQueue<T extends QueueEntry> {
   #seq = 0;
   readonly #aging: number;
   readonly #capacity: number;
-  #waiters: Array<() => void> = [];
 
   /** @param capacity most live entries; @param aging see `PoolOptions.priorityAging`. */
   constructor(capacity: number, aging: number) {
@@ -84,7 +83,6 @@ export class PriorityQueue<T extends QueueEntry> {
       if (top.queued) {
         top.queued = false;
         this.#size--;
-        if (this.#waiters.length > 0) this.#wake();
         return top;
       }
     }
@@ -110,7 +108,6 @@ export class PriorityQueue<T extends QueueEntry> {
     entry.queued = false;
     this.#size--;
     if (this.#heap.length > 64 && this.#heap.length > 2 * this.#size) this.#rebuild();
-    if (this.#waiters.length > 0) this.#wake();
     return true;
   }
 
@@ -128,25 +125,6 @@ export class PriorityQueue<T extends QueueEntry> {
     const counts = new Map<number, number>();
     for (const e of this.#heap) if (e.queued) counts.set(e.priority, (counts.get(e.priority) ?? 0) + 1);
     return counts;
-  }
-
-  /** Resolves once an entry can be pushed without exceeding the capacity. */
-  waitForCapacity(): Promise<void> {
-    if (this.#size < this.#capacity) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Wakes every waiter (the pool is shutting down: they will find `run` rejecting). */
-  wakeAll(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
-
-  #wake(): void {
-    // One waiter per free slot, so a crowd of producers does not rush one slot and get QueueFullError.
-    let free = this.#capacity - this.#size;
-    while (free-- > 0 && this.#waiters.length > 0) this.#waiters.shift()!();
   }
 
   #rebuild(): void {
