@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, expect, test } from 'vitest';
+import { createPool, ModuleLoadError, ModuleNotFoundError, TesseraError } from '../src/index.ts';
+import { fixture, makePool, track } from './helpers.ts';
+
+// A module with a syntax error cannot live in test/fixtures/ (tsc and eslint check that folder), so it
+// is written to a temporary folder.
+const dir = mkdtempSync(join(tmpdir(), 'tessera-module-errors-'));
+const syntaxError = join(dir, 'syntax-error.mjs');
+writeFileSync(syntaxError, 'export function broken( {\n  return 1;\n}\n');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a module that does not exist: createPool throws ModuleNotFoundError synchronously', () => {
+  const missing = fixture('does-not-exist.ts');
+  let error: unknown;
+  try {
+    track(createPool({ module: missing }));
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ModuleNotFoundError);
+  expect(error).toBeInstanceOf(TesseraError);
+  expect(error).toMatchObject({ code: 'TESSERA_MODULE_NOT_FOUND', name: 'ModuleNotFoundError' });
+  expect((error as ModuleNotFoundError).modulePath).toContain('does-not-exist.ts');
+  expect((error as Error).message).toContain('does-not-exist.ts');
+});
+
+test('the same for an absolute path given as a string', () => {
+  expect(() => track(createPool({ module: join(dir, 'nope.mjs') }))).toThrow(ModuleNotFoundError);
+});
+
+test.each([
+  { label: 'throws at import', module: () => fixture('throws-at-import.ts'), path: 'throws-at-import.ts', detail: 'boom at import' },
+  { label: 'has a syntax error', module: () => pathToFileURL(syntaxError), path: 'syntax-error.mjs', detail: '' },
+])('a module that $label: ready() and run reject with ModuleLoadError naming the path', async ({ module, path, detail }) => {
+  const pool = track(createPool({ module: module(), maxThreads: 1, minThreads: 1 }));
+  // A run submitted before the load failed is known...
+  const early = pool.run('never').catch((e: unknown) => e);
+  const error = await pool.ready().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ModuleLoadError);
+  expect(error).toBeInstanceOf(TesseraError);
+  expect(error).toMatchObject({ code: 'TESSERA_MODULE_LOAD', name: 'ModuleLoadError' });
+  expect((error as Error).message).toContain(path);
+  expect((error as Error).message).toContain(detail);
+  expect((error as ModuleLoadError).modulePath).toContain(path);
+  expect((error as Error).cause).toBeInstanceOf(Error);
+  if (detail) expect(((error as Error).cause as Error).message).toContain(detail);
+  else expect(((error as Error).cause as Error).name).toBe('SyntaxError');
+  const earlyError = await early;
+  expect(earlyError).toBeInstanceOf(ModuleLoadError);
+  expect((earlyError as Error).message).toContain(path);
+  // ...and one submitted after rejects the same way, at once.
+  const late = await pool.run('never').catch((e: unknown) => e);
+  expect(late).toBeInstanceOf(ModuleLoadError);
+  expect((late as Error).message).toContain(path);
+  // Closing such a pool still works.
+  await pool.close();
+});
+
+test('a module that loads: ready() resolves with its task names', async () => {
+  const pool = makePool('echo.ts');
+  expect([...(await pool.ready())].sort()).toEqual(['add', 'echo', 'threadId']);
+});
