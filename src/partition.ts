@@ -224,6 +224,10 @@ export async function* mapStream(
   settings: MapSettings,
 ): AsyncGenerator<unknown> {
   if (settings.error) throw settings.error;
+  const iterable = source as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;
+  if (typeof iterable?.[Symbol.asyncIterator] !== 'function' && typeof iterable?.[Symbol.iterator] !== 'function') {
+    throw new InvalidOptionTypeError(`Expected \`items\` to be an array, an iterable or an async iterable, got \`${String(source)}\` (${typeof source})`);
+  }
   const iterator =
     Symbol.asyncIterator in source ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
   const mapper = new Mapper(submitter, settings);

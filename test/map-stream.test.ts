@@ -69,3 +69,15 @@ describe('pool.map over a stream', () => {
     expect((error as MapItemError).index).toBe(2_222);
   });
 });
+
+describe('pool.map input checks', () => {
+  it('rejects something that is not iterable with a TypeError that says what to pass', async () => {
+    const pool: Pool<typeof Items> = makePool('items.ts');
+    const consume = async (): Promise<void> => {
+      for await (const _ of pool.map('double', 42 as unknown as AsyncIterable<number>)) {
+        // unreachable
+      }
+    };
+    await expect(consume()).rejects.toThrow(/Expected `items` to be an array, an iterable or an async iterable, got `42` \(number\)/);
+  });
+});

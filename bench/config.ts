@@ -1,0 +1,141 @@
+/** Command-line flags and the workload sizes of each mode. */
+import { parseArgs } from 'node:util';
+
+export type Mode = 'full' | 'quick' | 'tiny';
+export const SCENARIO_IDS = ['overhead', 'cpu', 'latency', 'memory'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+export interface Sizes {
+  /** Tiny tasks submitted at once. */
+  burst: number;
+  /** Sequential round trips. */
+  roundTrips: number;
+  /** Tiny tasks run with `window` in flight (the overhead scenario). */
+  windowTasks: number;
+  window: number;
+  /** Items streamed for the memory scenario. */
+  streamItems: number;
+  /** CPU-bound tasks per run and the time each should take. */
+  cpuTasks: number;
+  cpuTaskMs: number;
+  /** Thread counts of the scaling runs. */
+  scaling: number[];
+  /** Measured repetitions (each contender in a fresh child per repetition). */
+  reps: number;
+  /** Repetitions of the 1,000,000-item stream (the longest job by far). */
+  streamReps: number;
+  /** Warm-up rounds inside each child before it measures. */
+  warmups: number;
+  /** Caps for the thread-per-task model, which pays a Worker start per task. */
+  threadPerTaskCaps: { burst: number; roundTrips: number; cpu: number };
+}
+
+export const SIZES: Record<Mode, Sizes> = {
+  full: {
+    burst: 100_000,
+    roundTrips: 1_000,
+    windowTasks: 100_000,
+    window: 1_000,
+    streamItems: 1_000_000,
+    cpuTasks: 2_000,
+    cpuTaskMs: 2,
+    scaling: [1, 2, 4],
+    reps: 3,
+    streamReps: 1,
+    warmups: 1,
+    threadPerTaskCaps: { burst: 100, roundTrips: 30, cpu: 60 },
+  },
+  quick: {
+    burst: 10_000,
+    roundTrips: 300,
+    windowTasks: 10_000,
+    window: 1_000,
+    streamItems: 30_000,
+    cpuTasks: 150,
+    cpuTaskMs: 2,
+    scaling: [1, 2, 4],
+    reps: 3,
+    streamReps: 3,
+    warmups: 1,
+    threadPerTaskCaps: { burst: 40, roundTrips: 10, cpu: 20 },
+  },
+  tiny: {
+    burst: 200,
+    roundTrips: 20,
+    windowTasks: 200,
+    window: 50,
+    streamItems: 500,
+    cpuTasks: 20,
+    cpuTaskMs: 0.2,
+    scaling: [1, 2],
+    reps: 1,
+    streamReps: 1,
+    warmups: 1,
+    threadPerTaskCaps: { burst: 10, roundTrips: 4, cpu: 6 },
+  },
+};
+
+export interface Config {
+  mode: Mode;
+  sizes: Sizes;
+  scenarios: ScenarioId[];
+  /** Threads of every pool contender (and of the latency run). */
+  threads: number;
+  /** Contender ids to run (default: all). */
+  contenders: string[] | undefined;
+  /** Where the JSON, markdown and SVG go; undefined: bench/results/ and bench/chart.svg. */
+  out: string | undefined;
+}
+
+const USAGE = `Usage: node --import tsx bench/run.ts [options]
+  --quick             about a minute: smaller sizes, 1 warm-up, 3 repetitions
+  --tiny              test sizes (also BENCH_TINY=1): seconds, 1 repetition, figures meaningless
+  --scenario NAME     overhead | cpu | latency | memory (repeatable; default: all)
+  --threads N         threads of every pool contender (default 2)
+  --contenders A,B    run only these contenders (ids: see bench/contenders/index.ts)
+  --reps N            measured repetitions (default 3; 1 for --tiny)
+  --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR
+  -h, --help`;
+
+export function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      tiny: { type: 'boolean', default: false },
+      scenario: { type: 'string', multiple: true },
+      threads: { type: 'string', default: '2' },
+      contenders: { type: 'string' },
+      reps: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const mode: Mode = values.tiny || process.env.BENCH_TINY === '1' ? 'tiny' : values.quick ? 'quick' : 'full';
+  const sizes = { ...SIZES[mode] };
+  if (values.reps !== undefined) {
+    const reps = Number(values.reps);
+    if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be an integer >= 1, got ${values.reps}\n${USAGE}`);
+    sizes.reps = reps;
+    sizes.streamReps = Math.min(sizes.streamReps, reps);
+  }
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${values.threads}\n${USAGE}`);
+  const scenarios = (values.scenario ?? [...SCENARIO_IDS]).flatMap((s) => s.split(',')) as ScenarioId[];
+  for (const s of scenarios) {
+    if (!SCENARIO_IDS.includes(s)) throw new Error(`unknown --scenario "${s}"; known: ${SCENARIO_IDS.join(', ')}\n${USAGE}`);
+  }
+  return {
+    mode,
+    sizes,
+    scenarios,
+    threads,
+    contenders: values.contenders?.split(',').map((s) => s.trim()),
+    out: values.out,
+  };
+}

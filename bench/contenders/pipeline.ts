@@ -1,0 +1,51 @@
+// A two-stage pipeline of plain Workers: floor(threads / 2) stage-1 workers, each wired by a
+// MessageChannel to its own stage-2 worker. The main thread posts to stage 1 round robin; stage 1 runs
+// the first half of a CPU task (a tiny task is only forwarded), stage 2 the rest, and replies to the
+// main thread directly.
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { WORKER_URL } from './raw-round-robin.ts';
+import type { Contender, CpuInput } from './types.ts';
+
+export function create(threads: number): Contender {
+  const pairs = Math.max(1, Math.floor(threads / 2));
+  const pending = new Map<number, (value: number) => void>();
+  const all: Worker[] = [];
+  const entries: Worker[] = [];
+  let nextId = 0;
+  let next = 0;
+  const onMessage = (msg: [number, number]): void => {
+    const resolve = pending.get(msg[0])!;
+    pending.delete(msg[0]);
+    resolve(msg[1]);
+  };
+  const watch = (worker: Worker): Worker => {
+    all.push(worker);
+    worker.on('error', (error) => {
+      console.error(error);
+      process.exit(1);
+    });
+    return worker;
+  };
+  return {
+    async start() {
+      for (let i = 0; i < pairs; i++) {
+        const { port1, port2 } = new MessageChannel();
+        entries.push(watch(new Worker(WORKER_URL, { workerData: { role: 'stage1', next: port1 }, transferList: [port1] })));
+        watch(new Worker(WORKER_URL, { workerData: { role: 'stage2', prev: port2 }, transferList: [port2] })).on('message', onMessage);
+      }
+      await Promise.all(all.map((worker) => new Promise((resolve) => worker.once('online', resolve))));
+    },
+    run(kind: 'tiny' | 'cpu', input: number | CpuInput): Promise<number> {
+      const id = nextId++;
+      const worker = entries[next]!;
+      next = (next + 1) % entries.length;
+      return new Promise<number>((resolve) => {
+        pending.set(id, resolve);
+        worker.postMessage([id, kind, input]);
+      });
+    },
+    async close() {
+      await Promise.all(all.map((worker) => worker.terminate()));
+    },
+  } as Contender;
+}

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import { Tinypool } from 'tinypool';
+import type { Contender, CpuInput } from './types.ts';
+
+export function create(threads: number): Contender {
+  const pool = new Tinypool({
+    filename: fileURLToPath(new URL('../tasks/kernel.mjs', import.meta.url)),
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue: Infinity,
+  });
+  return {
+    async start() {
+      await Promise.all(Array.from({ length: threads }, (_, i) => pool.run(i, { name: 'tiny' })));
+    },
+    run: (kind: 'tiny' | 'cpu', input: number | CpuInput) => pool.run(input, { name: kind }) as Promise<number>,
+    close: () => pool.destroy(),
+  } as Contender;
+}

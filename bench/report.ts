@@ -1,0 +1,140 @@
+/** Turns samples into sections of figures (median, min-max, ratio to tessera) and renders them. */
+import type { ScenarioId } from './config.ts';
+
+export interface MetricDef {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  format: (value: number) => string;
+}
+
+export interface RowData {
+  id: string;
+  label: string;
+  /** Shown after the label, e.g. a smaller task count. */
+  note?: string;
+  /** Why this row has no figures. */
+  skipped?: string;
+  /** Every sample of every metric. */
+  values: Record<string, number[]>;
+}
+
+export interface SectionData {
+  id: string;
+  scenario: ScenarioId;
+  title: string;
+  note: string;
+  metrics: MetricDef[];
+  rows: RowData[];
+}
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+  /** median ÷ tessera's median of the same metric; undefined without a tessera figure. */
+  ratio: number | undefined;
+}
+
+export interface Section extends Omit<SectionData, 'rows' | 'metrics'> {
+  metrics: Array<Omit<MetricDef, 'format'>>;
+  rows: Array<Omit<RowData, 'values'> & { stats: Record<string, Stat | undefined> }>;
+  formatters: Record<string, (value: number) => string>;
+}
+
+export const BASELINE = 'tessera';
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function computeSection(data: SectionData): Section {
+  const statOf = (values: number[] | undefined): Omit<Stat, 'ratio'> | undefined =>
+    values === undefined || values.length === 0
+      ? undefined
+      : { median: median(values), min: Math.min(...values), max: Math.max(...values), samples: values };
+  const base = data.rows.find((r) => r.id === BASELINE);
+  const rows = data.rows.map((row) => {
+    const stats: Record<string, Stat | undefined> = {};
+    for (const m of data.metrics) {
+      const s = statOf(row.values[m.key]);
+      const b = statOf(base?.values[m.key]);
+      stats[m.key] = s && { ...s, ratio: b && b.median !== 0 ? s.median / b.median : undefined };
+    }
+    const { values: _values, ...rest } = row;
+    return { ...rest, stats };
+  });
+  return {
+    id: data.id,
+    scenario: data.scenario,
+    title: data.title,
+    note: data.note,
+    metrics: data.metrics.map(({ format: _format, ...m }) => m),
+    rows,
+    formatters: Object.fromEntries(data.metrics.map((m) => [m.key, m.format])),
+  };
+}
+
+/** 3 significant digits with k/M suffixes: 237k, 1.23M, 45.6. */
+export function sig(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
+  if (abs >= 1e4) return `${(value / 1e3).toPrecision(3)}k`;
+  if (abs >= 100) return value.toFixed(0);
+  return value.toPrecision(3);
+}
+
+function cell(section: Section, stat: Stat | undefined, key: string): string {
+  if (stat === undefined) return '–';
+  const f = section.formatters[key]!;
+  const range = stat.samples.length > 1 ? ` [${f(stat.min)}–${f(stat.max)}]` : '';
+  const ratio = stat.ratio === undefined ? '' : ` ${stat.ratio.toFixed(2)}×`;
+  return `${f(stat.median)}${range}${ratio}`;
+}
+
+function header(m: Omit<MetricDef, 'format'>): string {
+  return `${m.label} (${m.unit}) ${m.better === 'higher' ? '↑' : '↓'}`;
+}
+
+function grid(section: Section): string[][] {
+  const head = ['contender', ...section.metrics.map(header)];
+  const body = section.rows.map((row) => {
+    const label = row.note ? `${row.label} (${row.note})` : row.label;
+    if (row.skipped !== undefined) return [label, `skipped: ${row.skipped}`, ...section.metrics.slice(1).map(() => '')];
+    return [label, ...section.metrics.map((m) => cell(section, row.stats[m.key], m.key))];
+  });
+  return [head, ...body];
+}
+
+export const LEGEND =
+  'Cells: median [min–max] over the repetitions, then the ratio to tessera (contender median ÷ tessera median; ↑ higher is better, ↓ lower is better).';
+
+export function renderText(sections: Section[]): string {
+  const out: string[] = [];
+  for (const section of sections) {
+    const rows = grid(section);
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+    const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    out.push(`\n${section.title}`, `  ${section.note}`, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const r of rows.slice(1)) out.push(line(r));
+  }
+  out.push('', LEGEND);
+  return out.join('\n');
+}
+
+export function renderMarkdown(sections: Section[]): string {
+  const out: string[] = [];
+  for (const section of sections) {
+    const rows = grid(section);
+    out.push(`#### ${section.title}`, '', section.note, '');
+    out.push(`| ${rows[0]!.join(' | ')} |`, `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const r of rows.slice(1)) out.push(`| ${r.join(' | ')} |`);
+    out.push('');
+  }
+  out.push(LEGEND, '');
+  return out.join('\n');
+}

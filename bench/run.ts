@@ -1,0 +1,309 @@
+/**
+ * The benchmark orchestrator: `npm run bench` (see --help). It calibrates the CPU task, then runs every
+ * (job × contender × repetition) in a fresh child process (bench/child.mjs → bench/runner.ts), the
+ * contenders interleaved and their order rotated every repetition, and prints/writes the figures:
+ * a table in the terminal, bench/results/<timestamp>.json (every sample), bench/results/latest.md and
+ * bench/chart.svg.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { renderChart } from './chart.ts';
+import { parseConfig, type Config } from './config.ts';
+import { contenders } from './contenders/index.ts';
+import type { ContenderInfo } from './contenders/types.ts';
+import { RESULT_MARKER, type BurstResult, type CpuResult, type JobName, type JobParams, type RunnerOutput, type StreamResult } from './jobs/types.ts';
+import { computeSection, median, renderMarkdown, renderText, type Section } from './report.ts';
+import { scenarios, type Need, type Sample } from './scenarios.ts';
+import { cpu } from './tasks/kernel.mjs';
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
+const CHILD_TIMEOUT_MS = 5 * 60_000;
+const ROOT = join(BENCH_DIR, '..');
+/** Where tessera is compiled for the run (node_modules/ is gitignored, and packages resolve from there). */
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-bench');
+
+/**
+ * Compiles src/ to JavaScript, as users get it from npm, so tessera's threads run plain JS like every
+ * other contender's. Falls back to running from source (tsx in each thread) if the build fails.
+ */
+function buildTessera(): { build: string | undefined; how: string } {
+  try {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false'],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+    return { build: BUILD_DIR, how: 'src/ compiled with tsconfig.build.json (plain JavaScript, as published)' };
+  } catch (error) {
+    const out = String((error as { stdout?: unknown }).stdout ?? '');
+    // tsc still emits on type errors; only a missing output is fatal.
+    try {
+      readFileSync(join(BUILD_DIR, 'src', 'index.js'));
+      return { build: BUILD_DIR, how: `src/ compiled with tsconfig.build.json despite type errors: ${out.slice(0, 300)}` };
+    } catch {
+      return { build: undefined, how: 'src/ run from source through tsx (the build failed)' };
+    }
+  }
+}
+
+/** Iterations of the hash chain that take about `targetMs` on this machine's main thread. */
+function calibrate(targetMs: number): { iterations: number; measuredMs: number } {
+  const time = (iterations: number): number => {
+    const t0 = performance.now();
+    cpu({ seed: 1, iterations });
+    return performance.now() - t0;
+  };
+  let probe = 10_000;
+  let t = time(probe);
+  while (t < 20) {
+    probe *= 2;
+    t = time(probe);
+  }
+  let iterations = Math.max(1, Math.round((probe * targetMs) / t));
+  const medianOf = (n: number): number => median(Array.from({ length: n }, () => time(iterations)));
+  iterations = Math.max(1, Math.round((iterations * targetMs) / medianOf(25)));
+  return { iterations, measuredMs: medianOf(25) };
+}
+
+interface PlannedJob {
+  need: Need;
+  job: JobName;
+  contender: ContenderInfo;
+  params: JobParams;
+}
+
+function paramsFor(need: Need, c: ContenderInfo, config: Config, iterations: number): JobParams | undefined {
+  const z = config.sizes;
+  const capped = c.workerPerTask === true;
+  const caps = z.threadPerTaskCaps;
+  const tooFewThreads = c.minThreads !== undefined && config.threads < c.minThreads;
+  switch (need) {
+    case 'burst':
+    case 'burstPriority':
+      if (tooFewThreads || (need === 'burstPriority' && !c.supportsPriority)) return undefined;
+      return {
+        threads: config.threads,
+        tasks: capped ? Math.min(z.burst, caps.burst) : z.burst,
+        roundTrips: need === 'burstPriority' ? 0 : capped ? Math.min(z.roundTrips, caps.roundTrips) : z.roundTrips,
+        windowTasks: need === 'burstPriority' ? 0 : capped ? Math.min(z.windowTasks, caps.burst) : z.windowTasks,
+        window: z.window,
+        priorities: need === 'burstPriority',
+        warmups: z.warmups,
+      };
+    case 'stream':
+      if (tooFewThreads || c.skips?.stream !== undefined) return undefined;
+      return { threads: config.threads, items: z.streamItems, window: z.window, warmups: z.warmups };
+    case 'cpuScaling':
+    case 'cpuLatency': {
+      let threadCounts = need === 'cpuScaling' ? [...z.scaling] : [config.threads];
+      if (need === 'cpuScaling' && !threadCounts.includes(config.threads) && config.scenarios.includes('latency')) {
+        threadCounts.push(config.threads);
+      }
+      if (c.threadless) threadCounts = [1];
+      if (c.minThreads !== undefined) threadCounts = threadCounts.filter((t) => t >= c.minThreads!);
+      if (threadCounts.length === 0) return undefined;
+      return { tasks: capped ? Math.min(z.cpuTasks, caps.cpu) : z.cpuTasks, iterations, threadCounts, warmups: z.warmups };
+    }
+  }
+}
+
+const JOB_OF: Record<Need, JobName> = { burst: 'burst', burstPriority: 'burst', stream: 'stream', cpuScaling: 'cpu', cpuLatency: 'cpu' };
+
+function plan(config: Config, iterations: number): Array<PlannedJob & { rep: number }> {
+  const needs = [...new Set(scenarios.filter((s) => config.scenarios.includes(s.id)).flatMap((s) => s.needs(config)))];
+  const chosen = contenders.filter((c) => config.contenders === undefined || config.contenders.includes(c.id));
+  const out: Array<PlannedJob & { rep: number }> = [];
+  for (let rep = 0; rep < config.sizes.reps; rep++) {
+    // Rotate the contender order every repetition so no one always runs first (or right after the slowest).
+    const order = chosen.map((_, i) => chosen[(i + rep) % chosen.length]!);
+    for (const need of needs) {
+      if (need === 'stream' && rep >= config.sizes.streamReps) continue;
+      for (const c of order) {
+        const params = paramsFor(need, c, config, iterations);
+        if (params !== undefined) out.push({ need, job: JOB_OF[need], contender: c, params, rep });
+      }
+    }
+  }
+  return out;
+}
+
+function runChild(job: PlannedJob, threadsArg: number, build: string | undefined): Promise<{ output?: RunnerOutput; error?: string; elapsedMs: number }> {
+  const t0 = performance.now();
+  const params = { threads: threadsArg, ...job.params };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CHILD, job.contender.id, job.job, JSON.stringify(params)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: build === undefined ? process.env : { ...process.env, TESSERA_BENCH_BUILD: build },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const elapsedMs = performance.now() - t0;
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (code === 0 && line !== undefined) {
+        resolve({ output: JSON.parse(line.slice(RESULT_MARKER.length)) as RunnerOutput, elapsedMs });
+      } else {
+        resolve({ error: `exit ${code ?? signal}: ${(stderr || stdout).trim().slice(-2000)}`, elapsedMs });
+      }
+    });
+  });
+}
+
+/** Every contender must compute the same results for the same inputs. */
+function checkResults(samples: Sample[]): string[] {
+  const seen = new Map<string, { value: number; contender: string }>();
+  const problems: string[] = [];
+  const check = (key: string, value: number, contender: string): void => {
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, { value, contender });
+    else if (first.value !== value) problems.push(`${key}: ${contender} computed ${value}, ${first.contender} ${first.value}`);
+  };
+  for (const s of samples) {
+    if (!s.output) continue;
+    const r = s.output.result;
+    if (s.job === 'burst') {
+      const b = r as BurstResult;
+      check(`tiny x${b.tasks}`, b.checksum, s.contender);
+      if (b.windowTasks > 0) check(`tiny x${b.windowTasks}`, b.windowChecksum, s.contender);
+    } else if (s.job === 'stream') {
+      const st = r as StreamResult;
+      check(`tiny x${st.items}`, st.checksum, s.contender);
+    } else {
+      for (const run of (r as CpuResult).runs) check(`cpu x${run.tasks}`, run.checksum, s.contender);
+    }
+  }
+  return problems;
+}
+
+function versionOf(pkg: string): string {
+  try {
+    const file = join(BENCH_DIR, '..', 'node_modules', pkg, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2));
+  const started = new Date();
+  const t0 = performance.now();
+  const cpus = os.cpus();
+  const machine = {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: os.loadavg(),
+  };
+  const tty = process.stdout.isTTY === true;
+  const command = `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
+  console.log(`tessera bench (${config.mode}): ${command}`);
+  console.log(`Node ${machine.node} · ${machine.cpuModel} · ${machine.cores} cores · ${machine.totalMemGiB} GiB · load ${machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const calibration = calibrate(config.sizes.cpuTaskMs);
+  console.log(`CPU task calibrated: ${calibration.iterations.toLocaleString('en-US')} hash steps ≈ ${calibration.measuredMs.toFixed(2)} ms on the main thread`);
+
+  const tessera = buildTessera();
+  console.log(`tessera: ${tessera.how}`);
+
+  const jobs = plan(config, calibration.iterations);
+  const samples: Sample[] = [];
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: '{bar} {value}/{total} runs | {percentage}% | elapsed {duration_formatted} | ETA {eta_formatted} | {task}', hideCursor: true, etaBuffer: 20 },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(jobs.length, 0, { task: 'starting' });
+  for (const [order, job] of jobs.entries()) {
+    const label = `${job.need} · ${job.contender.id} · rep ${job.rep + 1}`;
+    bar?.update(order, { task: label });
+    const { output, error, elapsedMs } = await runChild(job, config.threads, tessera.build);
+    samples.push({ need: job.need, job: job.job, contender: job.contender.id, rep: job.rep + 1, order, params: job.params, output, error, elapsedMs });
+    if (!tty) console.log(`[${order + 1}/${jobs.length}] ${label}: ${error === undefined ? 'ok' : 'FAILED'} in ${(elapsedMs / 1000).toFixed(1)} s`);
+    if (error !== undefined) {
+      if (bar) bar.stop();
+      console.error(`  ${label} failed: ${error}`);
+      bar?.start(jobs.length, order + 1, { task: label });
+    }
+  }
+  bar?.update(jobs.length, { task: 'done' });
+  bar?.stop();
+
+  const sections: Section[] = scenarios
+    .filter((s) => config.scenarios.includes(s.id))
+    .flatMap((s) => s.sections(config, samples))
+    .map(computeSection);
+  const problems = checkResults(samples);
+  const failures = samples.filter((s) => s.error !== undefined);
+  const durationMs = performance.now() - t0;
+  const summary = `Node ${machine.node}, ${machine.cpuModel}, ${machine.cores} cores, ${config.threads} threads per pool, ${config.sizes.reps} repetitions (${config.mode})`;
+
+  console.log(renderText(sections));
+  if (problems.length > 0) console.log(`\nWARNING: contenders disagree on results:\n  ${problems.join('\n  ')}`);
+  if (failures.length > 0) console.log(`\nWARNING: ${failures.length} child run(s) failed (see "error" in the JSON).`);
+
+  const outDir = config.out ?? join(BENCH_DIR, 'results');
+  await mkdir(outDir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const jsonPath = join(outDir, `${stamp}.json`);
+  const mdPath = join(outDir, 'latest.md');
+  const svgPath = config.out === undefined ? join(BENCH_DIR, 'chart.svg') : join(outDir, 'chart.svg');
+  const libraries = Object.fromEntries(['piscina', 'tinypool', 'workerpool', 'poolifier', 'tsx'].map((p) => [p, versionOf(p)]));
+  const meta = {
+    startedAt: started.toISOString(),
+    durationS: Math.round(durationMs / 100) / 10,
+    command,
+    mode: config.mode,
+    scenarios: config.scenarios,
+    threads: config.threads,
+    sizes: config.sizes,
+    machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+    libraries,
+    calibration,
+    tessera: tessera.how,
+    contenders: contenders.map(({ load: _load, ...c }) => c),
+  };
+  const report = {
+    meta,
+    resultsAgree: problems.length === 0,
+    problems,
+    sections: sections.map(({ formatters: _f, ...s }) => s),
+    samples,
+  };
+  await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  const md = [
+    `Measured with \`${command.replace('node --import tsx bench/run.ts', 'npm run bench --').replace(/ --$/, '')}\` on ${started.toISOString().slice(0, 10)}: ${summary}.`,
+    `CPU task: ${calibration.iterations.toLocaleString('en-US')} hash steps ≈ ${calibration.measuredMs.toFixed(2)} ms. Libraries: ${Object.entries(libraries).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+    renderMarkdown(sections),
+  ].join('\n');
+  await writeFile(mdPath, md);
+  const svg = await renderChart(sections, summary);
+  if (svg !== undefined) await writeFile(svgPath, svg);
+  console.log(`\n${summary}; took ${formatDuration(durationMs)}.`);
+  console.log(`Wrote ${jsonPath}\n      ${mdPath}${svg !== undefined ? `\n      ${svgPath}` : ''}`);
+  if (failures.length > 0 || problems.length > 0) process.exitCode = 1;
+}
+
+await main();
