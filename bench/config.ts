@@ -3,6 +3,12 @@ import { parseArgs } from 'node:util';
 
 export type Mode = 'full' | 'quick' | 'tiny';
 export const SCENARIO_IDS = ['overhead', 'cpu', 'latency', 'memory'] as const;
+/**
+ * Scenarios with a script of their own, run only when named (`--scenario image`): scenario 4 (image
+ * resizing, the partitioning issue's figures) and pool.map against one run per item.
+ */
+export const SCRIPT_SCENARIOS = { image: 'bench/image.ts', map: 'bench/map.ts' } as const;
+export type ScriptScenarioId = keyof typeof SCRIPT_SCENARIOS;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface Sizes {
@@ -79,6 +85,8 @@ export interface Config {
   mode: Mode;
   sizes: Sizes;
   scenarios: ScenarioId[];
+  /** Scenarios run by their own script, in the order named. */
+  scripts: ScriptScenarioId[];
   /** Threads of every pool contender (and of the latency run). */
   threads: number;
   /** Contender ids to run (default: all). */
@@ -90,7 +98,8 @@ export interface Config {
 const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --quick             about a minute: smaller sizes, 1 warm-up, 3 repetitions
   --tiny              test sizes (also BENCH_TINY=1): seconds, 1 repetition, figures meaningless
-  --scenario NAME     overhead | cpu | latency | memory (repeatable; default: all)
+  --scenario NAME     overhead | cpu | latency | memory (repeatable; default: all four)
+                      image | map: scripts of their own (bench/image.ts, bench/map.ts), only when named
   --threads N         threads of every pool contender (default 2)
   --contenders A,B    run only these contenders (ids: see bench/contenders/index.ts)
   --reps N            measured repetitions (default 3; 1 for --tiny)
@@ -126,14 +135,18 @@ export function parseConfig(argv: string[]): Config {
   }
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${values.threads}\n${USAGE}`);
-  const scenarios = (values.scenario ?? [...SCENARIO_IDS]).flatMap((s) => s.split(',')) as ScenarioId[];
-  for (const s of scenarios) {
-    if (!SCENARIO_IDS.includes(s)) throw new Error(`unknown --scenario "${s}"; known: ${SCENARIO_IDS.join(', ')}\n${USAGE}`);
+  const named = (values.scenario ?? [...SCENARIO_IDS]).flatMap((s) => s.split(','));
+  const known = [...SCENARIO_IDS, ...Object.keys(SCRIPT_SCENARIOS)];
+  for (const s of named) {
+    if (!known.includes(s)) throw new Error(`unknown --scenario "${s}"; known: ${known.join(', ')}\n${USAGE}`);
   }
+  const scenarios = named.filter((s): s is ScenarioId => (SCENARIO_IDS as readonly string[]).includes(s));
+  const scripts = named.filter((s): s is ScriptScenarioId => s in SCRIPT_SCENARIOS);
   return {
     mode,
     sizes,
     scenarios,
+    scripts,
     threads,
     contenders: values.contenders?.split(',').map((s) => s.trim()),
     out: values.out,

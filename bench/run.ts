@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { renderChart } from './chart.ts';
-import { parseConfig, type Config } from './config.ts';
+import { parseConfig, SCRIPT_SCENARIOS, type Config, type ScriptScenarioId } from './config.ts';
 import { contenders } from './contenders/index.ts';
 import type { ContenderInfo } from './contenders/types.ts';
 import { RESULT_MARKER, type BurstResult, type CpuResult, type JobName, type JobParams, type RunnerOutput, type StreamResult } from './jobs/types.ts';
@@ -200,8 +200,19 @@ function formatDuration(ms: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
 
+/** Runs a scenario that has a script of its own, in a child process, its output passed through. */
+async function runScript(id: ScriptScenarioId, config: Config): Promise<void> {
+  const args = ['--import', 'tsx', join(ROOT, SCRIPT_SCENARIOS[id]), '--threads', String(config.threads)];
+  if (config.mode !== 'full') args.push('--runs', '3');
+  if (config.mode === 'tiny') args.push('--items', '2000', '--stream', '5000', '--runs', '1');
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' }).on('exit', resolve));
+  if (code !== 0) throw new Error(`--scenario ${id} (${SCRIPT_SCENARIOS[id]}) exited with code ${code}`);
+}
+
 async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2));
+  for (const id of config.scripts) await runScript(id, config);
+  if (config.scenarios.length === 0) return;
   const started = new Date();
   const t0 = performance.now();
   const cpus = os.cpus();
