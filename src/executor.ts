@@ -123,6 +123,7 @@ export class Executor {
       // Our queue is the bound; piscina's only ever holds a task for a moment.
       maxQueue: Infinity,
       recordTiming: false,
+      niceIncrement: options.niceIncrement,
     });
     this.#piscina.on('message', (message: unknown) => {
       if (Array.isArray(message) && message[0] === TAG) this.#onNotice(message as Notice);

@@ -49,6 +49,13 @@ export interface PoolOptions {
    */
   abortGrace?: number;
   /**
+   * Added to the worker threads' nice value (Linux, through piscina and @napi-rs/nice): a positive
+   * value makes the OS run the main thread first when threads outnumber free cores, which keeps the
+   * event loop responsive under full load. 0 leaves priorities alone.
+   * @default 0
+   */
+  niceIncrement?: number;
+  /**
    * The most queued tasks carried to a thread in one message when the queue is deep. 1 turns batching off.
    * @default 64
    */
@@ -82,6 +89,7 @@ export interface ResolvedPoolOptions {
   readonly priorityAging: number;
   readonly abortGrace: number;
   readonly maxBatch: number;
+  readonly niceIncrement: number;
 }
 
 /** Defaults of every optional pool option that does not depend on another. */
@@ -92,6 +100,7 @@ export const poolDefaults = Object.freeze({
   priorityAging: 1_000,
   abortGrace: 50,
   maxBatch: 64,
+  niceIncrement: 0,
 });
 
 function describe(value: unknown): string {
@@ -116,6 +125,13 @@ export function checkInteger(name: string, value: unknown, min: number, allowInf
   if (typeof value !== 'number' || Number.isNaN(value)) fail(name, expected, value, true);
   if (value === Infinity && allowInfinity) return value;
   if (!Number.isInteger(value) || value < min) fail(name, expected, value, false);
+  return value;
+}
+
+function checkIntegerRange(name: string, value: unknown, min: number, max: number): number {
+  const expected = `an integer from ${min} to ${max}`;
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, expected, value, true);
+  if (!Number.isInteger(value) || value < min || value > max) fail(name, expected, value, false);
   return value;
 }
 
@@ -160,6 +176,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
       options.priorityAging === undefined ? poolDefaults.priorityAging : checkInteger('priorityAging', options.priorityAging, 1, true),
     abortGrace: options.abortGrace === undefined ? poolDefaults.abortGrace : checkInteger('abortGrace', options.abortGrace, 0),
     maxBatch: options.maxBatch === undefined ? poolDefaults.maxBatch : checkInteger('maxBatch', options.maxBatch, 1),
+    niceIncrement:
+      options.niceIncrement === undefined ? poolDefaults.niceIncrement : checkIntegerRange('niceIncrement', options.niceIncrement, 0, 19),
   };
 }
 
