@@ -33,6 +33,7 @@ describe('defaults', () => {
       priorityAging: 1_000,
       abortGrace: 50,
       maxBatch: 64,
+      niceIncrement: 0,
     });
     expect(Object.isFrozen(poolDefaults)).toBe(true);
   });
@@ -188,5 +189,19 @@ describe('invalid run options reject (run never throws)', () => {
     expect((result as ArrayBuffer).byteLength).toBe(8);
     // Transferred, not copied: the caller's buffer is detached.
     expect(buffer.byteLength).toBe(0);
+  });
+});
+
+describe('niceIncrement', () => {
+  test('accepts 0 to 19 and rejects the rest with the common message format', () => {
+    expect(() => createPool({ module, niceIncrement: 20 })).toThrow(
+      new RangeError('Expected `niceIncrement` to be an integer from 0 to 19, got `20` (number)'),
+    );
+    expect(() => createPool({ module, niceIncrement: '5' as unknown as number })).toThrow(TypeError);
+  });
+
+  test('a pool with lowered thread priority still runs tasks', async () => {
+    const pool = track(createPool<typeof lifecycle>({ module, maxThreads: 1, minThreads: 1, niceIncrement: 5 }));
+    await expect(pool.ready()).resolves.toContain('count');
   });
 });
