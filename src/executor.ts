@@ -11,9 +11,21 @@ import { BatchSizer } from './batching.ts';
 import { MapItemError, ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { Batch, Task } from './task.ts';
-import { FIRST, Kind, Status, TAG, type BatchReply, type ManifestReply, type Notice, type Request, type WorkerConfig } from './worker/protocol.ts';
+import { uncloneableType } from './worker/clone.ts';
+import {
+  FIRST,
+  Kind,
+  Status,
+  TAG,
+  type BatchReply,
+  type ItemFailure,
+  type ManifestReply,
+  type Notice,
+  type Request,
+  type WireError,
+  type WorkerConfig,
+} from './worker/protocol.ts';
 import { fromWire } from './worker/wire-error.ts';
-import type { ItemFailure, WireError } from './worker/protocol.ts';
 
 /** What the executor reports back to the pool. */
 export interface ExecutorHost {
@@ -65,22 +77,6 @@ function crashError(error: unknown): WorkerCrashError {
   const exit = typeof e?.message === 'string' ? EXIT_MESSAGE.exec(e.message) : null;
   if (exit) return new WorkerCrashError('exit', Number(exit[1]), error);
   return new WorkerCrashError('uncaught-error', undefined, error);
-}
-
-/** Names the first value in `input` that structured clone rejects. */
-export function uncloneableType(input: unknown, seen = new Set<unknown>()): string | undefined {
-  if (typeof input === 'function') return 'function';
-  if (typeof input === 'symbol') return 'symbol';
-  if (input === null || typeof input !== 'object' || seen.has(input)) return undefined;
-  seen.add(input);
-  if (input instanceof WeakMap || input instanceof WeakSet || input instanceof WeakRef) return input.constructor.name;
-  if (input instanceof Promise) return 'Promise';
-  const values = input instanceof Map ? [...input.keys(), ...input.values()] : input instanceof Set ? [...input] : Object.values(input);
-  for (const value of values) {
-    const found = uncloneableType(value, seen);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 export class Executor {

@@ -1,4 +1,6 @@
 /**
+ * What structured clone accepts, asked cheaply.
+ *
  * A cheap, conservative test for "structured clone will accept this", so a thread can put a result
  * in piscina's reply (one message) instead of posting it on its own (two). piscina posts the reply
  * itself and a clone failure there kills the thread, so anything not proven safe within a small
@@ -27,4 +29,20 @@ function check(value: unknown, budget: { left: number }): boolean {
   if (Object.getPrototypeOf(value) !== Object.prototype || TRANSFER in (value as object)) return false;
   for (const key in value) if (!check((value as Record<string, unknown>)[key], budget)) return false;
   return true;
+}
+
+/** Names the first value in `input` that structured clone rejects (for `TaskInputError`; off the hot path). */
+export function uncloneableType(input: unknown, seen = new Set<unknown>()): string | undefined {
+  if (typeof input === 'function') return 'function';
+  if (typeof input === 'symbol') return 'symbol';
+  if (input === null || typeof input !== 'object' || seen.has(input)) return undefined;
+  seen.add(input);
+  if (input instanceof WeakMap || input instanceof WeakSet || input instanceof WeakRef) return input.constructor.name;
+  if (input instanceof Promise) return 'Promise';
+  const values = input instanceof Map ? [...input.keys(), ...input.values()] : input instanceof Set ? [...input] : Object.values(input);
+  for (const value of values) {
+    const found = uncloneableType(value, seen);
+    if (found) return found;
+  }
+  return undefined;
 }
