@@ -60,6 +60,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #failed = 0;
   #idleWaiters: Array<() => void> = [];
   #capacityWaiters: Array<() => void> = [];
+  /** Signals being listened to, with the unsettled tasks that carry them. */
+  readonly #watched = new WeakMap<AbortSignal, { tasks: Set<Task>; onAbort: () => void }>();
   /** Parts of partitioned runs, admitted and waiting for a slot. */
   readonly #backlog: Task[] = [];
   readonly #partitions: ReadonlyMap<string, Partitioner> | undefined;
@@ -187,8 +189,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const task = new Task(name, input, priority, signal, timeout, transfer, offset);
     if (this.#partitions !== undefined && offset < 0) task.partitioner = this.#partitions.get(name);
     if (signal !== undefined) {
-      task.onAbort = () => this.#abort(task);
-      signal.addEventListener('abort', task.onAbort, { once: true });
+      this.#watch(task, signal);
     }
     if (!direct) queue.push(task);
     else if (task.partitioner === undefined) this.#dispatch([task]);
@@ -348,8 +349,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (left === 0) return finish();
     parts.forEach((part, i) => {
       if (part.signal !== undefined) {
-        part.onAbort = () => this.#abort(part);
-        part.signal.addEventListener('abort', part.onAbort, { once: true });
+        this.#watch(part, part.signal);
       }
       part.promise.then(
         (value) => {
@@ -379,7 +379,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #abort(task: Task): void {
-    task.onAbort = undefined;
     if (task.settled) return;
     const reason = task.signal!.reason;
     if (this.#queue.remove(task)) {
@@ -392,12 +391,39 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#executor.cancel(task, reason);
   }
 
+  /**
+   * One abort listener per signal, however many tasks share it (a request's signal across its
+   * sub-tasks, a map's chunks): a listener per task would trip Node's MaxListenersExceededWarning
+   * at 11 and cost an EventTarget insertion each.
+   */
+  #watch(task: Task, signal: AbortSignal): void {
+    let watched = this.#watched.get(signal);
+    if (watched === undefined) {
+      const tasks = new Set<Task>();
+      const onAbort = (): void => {
+        this.#watched.delete(signal);
+        for (const t of tasks) this.#abort(t);
+      };
+      watched = { tasks, onAbort };
+      this.#watched.set(signal, watched);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    watched.tasks.add(task);
+  }
+
+  #unwatch(task: Task, signal: AbortSignal): void {
+    const watched = this.#watched.get(signal);
+    if (watched === undefined || !watched.tasks.delete(task) || watched.tasks.size > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener('abort', watched.onAbort);
+  }
+
   #settle(task: Task, ok: boolean, value: unknown): void {
     if (task.settled) return;
     task.settled = true;
     if (task.batch !== undefined) this.#running--;
     if (task.timer !== undefined) clearTimeout(task.timer);
-    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+    if (task.signal !== undefined) this.#unwatch(task, task.signal);
     if (ok) {
       this.#completed++;
       task.resolve(value);

@@ -32,8 +32,6 @@ export class Task implements QueueEntry {
   batch: Batch | undefined = undefined;
   /** Pending timeout, once it started. */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** The signal listener to remove when it settles. */
-  onAbort: (() => void) | undefined = undefined;
   resolve!: (value: unknown) => void;
   reject!: (reason: unknown) => void;
   /** Set when the task's runs are split into parts (see `PoolOptions.partitions`). */
