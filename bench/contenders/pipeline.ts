@@ -3,21 +3,14 @@
 // the first half of a CPU task (a tiny task is only forwarded), stage 2 the rest, and replies to the
 // main thread directly.
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { WORKER_URL } from './raw-round-robin.ts';
-import type { Contender, CpuInput } from './types.ts';
+import { roundRobin, WORKER_URL } from './raw-round-robin.ts';
+import type { Contender } from './types.ts';
 
 export function create(threads: number): Contender {
   const pairs = Math.max(1, Math.floor(threads / 2));
-  const pending = new Map<number, (value: number) => void>();
   const all: Worker[] = [];
   const entries: Worker[] = [];
-  let nextId = 0;
-  let next = 0;
-  const onMessage = (msg: [number, number]): void => {
-    const resolve = pending.get(msg[0])!;
-    pending.delete(msg[0]);
-    resolve(msg[1]);
-  };
+  const dispatch = roundRobin(entries);
   const watch = (worker: Worker): Worker => {
     all.push(worker);
     worker.on('error', (error) => {
@@ -31,19 +24,11 @@ export function create(threads: number): Contender {
       for (let i = 0; i < pairs; i++) {
         const { port1, port2 } = new MessageChannel();
         entries.push(watch(new Worker(WORKER_URL, { workerData: { role: 'stage1', next: port1 }, transferList: [port1] })));
-        watch(new Worker(WORKER_URL, { workerData: { role: 'stage2', prev: port2 }, transferList: [port2] })).on('message', onMessage);
+        watch(new Worker(WORKER_URL, { workerData: { role: 'stage2', prev: port2 }, transferList: [port2] })).on('message', dispatch.onReply);
       }
       await Promise.all(all.map((worker) => new Promise((resolve) => worker.once('online', resolve))));
     },
-    run(kind: 'tiny' | 'cpu', input: number | CpuInput): Promise<number> {
-      const id = nextId++;
-      const worker = entries[next]!;
-      next = (next + 1) % entries.length;
-      return new Promise<number>((resolve) => {
-        pending.set(id, resolve);
-        worker.postMessage([id, kind, input]);
-      });
-    },
+    run: dispatch.run,
     async close() {
       await Promise.all(all.map((worker) => worker.terminate()));
     },
