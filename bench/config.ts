@@ -91,8 +91,10 @@ export interface Config {
   threads: number;
   /** Contender ids to run (default: all). */
   contenders: string[] | undefined;
-  /** Where the JSON, markdown and SVG go; undefined: bench/results/ and bench/chart.svg. */
+  /** Where the JSON, markdown and SVG go; undefined: bench/results/. */
   out: string | undefined;
+  /** Also copy the outputs to bench/readme/, the figures the README shows. */
+  readme: boolean;
 }
 
 const USAGE = `Usage: node --import tsx bench/run.ts [options]
@@ -103,7 +105,8 @@ const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --threads N         threads of every pool contender (default 2)
   --contenders A,B    run only these contenders (ids: see bench/contenders/index.ts)
   --reps N            measured repetitions (default 3; 1 for --tiny)
-  --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR
+  --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR (default bench/results/)
+  --readme            also copy them to bench/readme/ (the figures README.md shows)
   -h, --help`;
 
 export function parseConfig(argv: string[]): Config {
@@ -117,6 +120,7 @@ export function parseConfig(argv: string[]): Config {
       contenders: { type: 'string' },
       reps: { type: 'string' },
       out: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -150,5 +154,6 @@ export function parseConfig(argv: string[]): Config {
     threads,
     contenders: values.contenders?.split(',').map((s) => s.trim()),
     out: values.out,
+    readme: values.readme,
   };
 }

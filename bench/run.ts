@@ -3,11 +3,12 @@
  * (job × contender × repetition) in a fresh child process (bench/child.mjs → bench/runner.ts), the
  * contenders interleaved and their order rotated every repetition, and prints/writes the figures:
  * a table in the terminal, bench/results/<timestamp>.json (every sample), bench/results/latest.md and
- * bench/chart.svg.
+ * bench/results/chart.svg (gitignored). `--readme` also copies them to bench/readme/, the figures the
+ * README shows, so a casual run never rewrites committed files.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   const jsonPath = join(outDir, `${stamp}.json`);
   const mdPath = join(outDir, 'latest.md');
-  const svgPath = config.out === undefined ? join(BENCH_DIR, 'chart.svg') : join(outDir, 'chart.svg');
+  const svgPath = join(outDir, 'chart.svg');
   const libraries = Object.fromEntries(['piscina', 'tinypool', 'workerpool', 'poolifier', 'tsx'].map((p) => [p, versionOf(p)]));
   const meta = {
     startedAt: started.toISOString(),
@@ -314,6 +315,14 @@ async function main(): Promise<void> {
   if (svg !== undefined) await writeFile(svgPath, svg);
   console.log(`\n${summary}; took ${formatDuration(durationMs)}.`);
   console.log(`Wrote ${jsonPath}\n      ${mdPath}${svg !== undefined ? `\n      ${svgPath}` : ''}`);
+  if (config.readme) {
+    const readmeDir = join(BENCH_DIR, 'readme');
+    await mkdir(readmeDir, { recursive: true });
+    await copyFile(jsonPath, join(readmeDir, 'run.json'));
+    await copyFile(mdPath, join(readmeDir, 'results.md'));
+    if (svg !== undefined) await copyFile(svgPath, join(readmeDir, 'chart.svg'));
+    console.log(`Copied to ${readmeDir}/ (run.json, results.md, chart.svg) for the README.`);
+  }
   if (failures.length > 0 || problems.length > 0) process.exitCode = 1;
 }
 
