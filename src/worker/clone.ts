@@ -12,6 +12,9 @@ import { TRANSFER } from './transfer.ts';
 const BUDGET = 64;
 
 export function surelyCloneable(value: unknown): boolean {
+  // Most small results are primitives: answer those without allocating the budget.
+  const type = typeof value;
+  if (type !== 'object') return type !== 'function' && type !== 'symbol';
   return check(value, { left: BUDGET });
 }
 
