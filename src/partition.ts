@@ -6,6 +6,7 @@
 import { InvalidOptionTypeError } from './errors.ts';
 import { checkInteger, checkRunOptions, type RunOptions } from './options.ts';
 import type { TaskInput, TaskName, TaskResult } from './types.ts';
+import type { ChunkValue } from './worker/protocol.ts';
 import type { Task } from './task.ts';
 
 /** Options of `pool.map`: those of `run` (`timeout` applies per chunk) and chunking. */
@@ -96,13 +97,6 @@ export function checkMapOptions(options: MapOptions): MapSettings {
   }
 }
 
-/** What a chunk task resolves to (see `src/worker/entry.ts`). */
-export interface ChunkResult {
-  readonly results: unknown[];
-  /** Milliseconds the thread spent on the chunk's items. */
-  readonly ms: number;
-}
-
 class ChunkSizer {
   #perItemMs = -1;
   constructor(private readonly fixed: number | undefined) {}
@@ -177,7 +171,7 @@ class Mapper {
     }
     if (this.#failure !== undefined) throw this.#failure.error;
     this.#pending.shift();
-    const { results, ms } = (await head.task.promise) as ChunkResult;
+    const { results, ms } = (await head.task.promise) as ChunkValue;
     this.#sizer.record(head.count, ms);
     return results;
   }

@@ -48,20 +48,11 @@ describe('partitioned runs (split/merge)', () => {
   });
 
   it('rejects with the first failing part and keeps the pool usable', async () => {
-    const pool = track(
-      createPool<typeof Ranges>({
-        module: fixture('ranges.ts'),
-        minThreads: 2,
-        maxThreads: 2,
-        partitions: {
-          sum: {
-            task: 'sumUnless',
-            split: (input, free) => cut(input.n, free).map((r) => ({ ...r, bad: 7 })),
-            merge: (results: number[]) => results.reduce((a, b) => a + b, 0),
-          },
-        },
-      }),
-    );
+    const pool = sumPool([], {
+      task: 'sumUnless',
+      split: (input: { n: number }, free: number) => cut(input.n, free).map((r) => ({ ...r, bad: 7 })),
+      merge: (results: number[]) => results.reduce((a, b) => a + b, 0),
+    });
     await expect(pool.run('sum', { n: 100 })).rejects.toThrow('range holds 7');
     await expect(pool.run('sumRange', { from: 0, to: 4 })).resolves.toMatchObject({ sum: 6 });
   });
