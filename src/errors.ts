@@ -18,6 +18,12 @@ export const ErrorCodes = Object.freeze({
   MODULE_LOAD: 'TESSERA_MODULE_LOAD',
   INVALID_OPTION: 'TESSERA_INVALID_OPTION',
   MAP_ITEM: 'TESSERA_MAP_ITEM',
+  PARTITION: 'TESSERA_PARTITION',
+  IMAGE_CORRUPT: 'TESSERA_IMAGE_CORRUPT',
+  IMAGE_FORMAT: 'TESSERA_IMAGE_FORMAT',
+  IMAGE_SIZE: 'TESSERA_IMAGE_SIZE',
+  IMAGE_TOO_LARGE: 'TESSERA_IMAGE_TOO_LARGE',
+  IMAGE_OPTION: 'TESSERA_IMAGE_OPTION',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -181,6 +187,39 @@ export class MapItemError extends TesseraError {
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     super(ErrorCodes.MAP_ITEM, `Item ${index} of the map failed${detail}. The chunks that had not started were cancelled.`, { cause });
     this.index = index;
+  }
+}
+
+/**
+ * A partitioned task's `split` broke its contract: it returned something other than an array, or
+ * more parts than it was asked for. Errors that `split` or `merge` throw themselves reach the caller
+ * as they are.
+ */
+export class PartitionError extends TesseraError {
+  /** The partitioned task. */
+  readonly taskName: string;
+  constructor(taskName: string, problem: string) {
+    super(ErrorCodes.PARTITION, `The partitioner of task \`${taskName}\` ${problem}. Fix \`partitions.${taskName}\`.`);
+    this.taskName = taskName;
+  }
+}
+
+/** Codes of {@link ImageError}. */
+export type ImageErrorCode =
+  | typeof ErrorCodes.IMAGE_CORRUPT
+  | typeof ErrorCodes.IMAGE_FORMAT
+  | typeof ErrorCodes.IMAGE_SIZE
+  | typeof ErrorCodes.IMAGE_TOO_LARGE
+  | typeof ErrorCodes.IMAGE_OPTION;
+
+/**
+ * A failure of the image tasks (`tessera-pool/image`): corrupt bytes, an unsupported format, bad
+ * dimensions, an image over `maxPixels`, or a bad option. Rebuilt as this class on the main thread.
+ */
+export class ImageError extends TesseraError {
+  declare readonly code: ImageErrorCode;
+  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

@@ -22,5 +22,8 @@ export {
   InvalidOptionTypeError,
   InvalidOptionRangeError,
   MapItemError,
+  PartitionError,
+  ImageError,
+  type ImageErrorCode,
 } from './errors.ts';
 export type { MapOptions, Partitioner, Partitions } from './partition.ts';
