@@ -42,8 +42,8 @@ export interface Partitioner<In = any, Out = any, PartIn = any, PartOut = any> {
   task?: string;
   /** Cuts `input` into at most `parts` part inputs (`parts` is the number of free slots, at least 1). */
   split(input: In, parts: number): PartIn[];
-  /** Builds the run's result from the parts' results, in split order. */
-  merge(results: PartOut[], input: In): Out;
+  /** Builds the run's result from the parts' results, in split order; `parts` is what `split` returned. */
+  merge(results: PartOut[], input: In, parts: PartIn[]): Out;
 }
 
 /** Partitioners by task name: `pool.run(name, …)` of such a task fans out over the free threads. */

@@ -341,7 +341,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     let left = parts.length;
     const finish = (): void => {
       try {
-        this.#settle(parent, true, partitioner.merge(results, parent.input));
+        this.#settle(parent, true, partitioner.merge(results, parent.input, inputs));
       } catch (error) {
         this.#settle(parent, false, error);
       }
