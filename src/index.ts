@@ -27,3 +27,4 @@ export {
   type ImageErrorCode,
 } from './errors.ts';
 export type { MapOptions, Partitioner, Partitions } from './partition.ts';
+export { taskModule } from './module-url.ts';
