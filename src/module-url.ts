@@ -29,7 +29,8 @@ function fail(name: string, expected: string, value: unknown): never {
  * Resolves `specifier` against `parentUrl` (pass `import.meta.url`), like `new URL(specifier, parentUrl)`,
  * then swaps a JavaScript or TypeScript extension for the caller's flavour: `.ts`/`.mts`/`.cts` when
  * the caller's own file is TypeScript, `.js`/`.mjs`/`.cjs` when it is JavaScript (compiled). A
- * specifier without one of those extensions gets the caller's own extension.
+ * specifier with no extension at all (`./tasks`) gets the caller's own; any other URL is left as
+ * `new URL` resolves it.
  *
  * ```ts
  * import { createPool, taskModule } from 'tessera-pool';
@@ -53,7 +54,9 @@ export function taskModule(specifier: string, parentUrl: string | URL): URL {
   if (parentExt === undefined) return target;
   const parentIsSource = parentExt in COMPILED;
   if (ext === undefined) {
-    target.pathname += parentExt;
+    // `./tasks` gets the caller's extension; `./data.json` or `./dir/` stays as written.
+    const base = target.pathname.slice(target.pathname.lastIndexOf('/') + 1);
+    if (base.length > 0 && !base.includes('.')) target.pathname += parentExt;
     return target;
   }
   const swapped = parentIsSource ? (SOURCE[ext] ?? ext) : (COMPILED[ext] ?? ext);
