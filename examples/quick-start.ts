@@ -1,11 +1,13 @@
-// Run with: node --import tsx examples/quick-start.ts
-import { createPool, TaskTimeoutError } from '../src/index.ts';
+// examples/quick-start.ts: `node --import tsx examples/quick-start.ts`, or compile both files with tsc and run the .js.
+import { createPool, taskModule, TaskTimeoutError } from 'tessera-pool';
 import type * as tasks from './tasks.ts';
 
-await using pool = createPool<typeof tasks>({ module: new URL('./tasks.ts', import.meta.url), maxThreads: 2 });
+// taskModule gives ./tasks.ts while this file runs as TypeScript and ./tasks.js once tsc has compiled it.
+await using pool = createPool<typeof tasks>({ module: taskModule('./tasks.ts', import.meta.url), maxThreads: 2 });
 
-// Typed from the module: `digest` is a string; a wrong name or input does not compile.
-const digest = await pool.run('hash', { text: 'tessera', rounds: 10_000 }, { priority: 10 });
+// Typed from the module: `digest` is a string; pool.run('hsah', …) or pool.run('hash', 42) does not compile.
+const controller = new AbortController(); // controller.abort() would cancel the task, queued or running
+const digest = await pool.run('hash', { text: 'tessera', rounds: 10_000 }, { priority: 10, timeout: 5_000, signal: controller.signal });
 console.log('hash:', digest.slice(0, 16));
 
 // Many items, few messages, results in input order.
@@ -21,3 +23,4 @@ try {
 }
 
 console.log('stats:', pool.stats());
+// `await using` closes the pool here; without it: await pool.close().

@@ -1,6 +1,6 @@
-// A task module: every exported function is a task. It runs inside worker threads only.
+// examples/tasks.ts: the task module. Every exported function is a task; it runs in worker threads only.
 import { createHash } from 'node:crypto';
-import type { TaskContext } from '../src/index.ts';
+import type { TaskContext } from 'tessera-pool/worker'; // the worker-side entry: types and zero-copy helpers
 
 /** CPU-heavy work that would stall the event loop: `rounds` of SHA-256 over `text`. */
 export function hash(input: { text: string; rounds: number }): string {
@@ -9,7 +9,7 @@ export function hash(input: { text: string; rounds: number }): string {
   return digest;
 }
 
-/** An async task that stops early when its signal aborts (timeout or caller's abort). */
+/** An async task that stops early when its signal aborts (the caller's abort, or its timeout). */
 export async function slowEcho(input: { value: string; ms: number }, { signal }: TaskContext): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, input.ms);
