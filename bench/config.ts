@@ -95,10 +95,12 @@ export interface Config {
   out: string | undefined;
   /** Also copy the outputs to bench/readme/, the figures the README shows. */
   readme: boolean;
+  /** Time limit of every child (--child-timeout); undefined: in proportion to its work (run.ts). */
+  childTimeoutMs: number | undefined;
 }
 
 const USAGE = `Usage: node --import tsx bench/run.ts [options]
-  --quick             about a minute: smaller sizes, 1 warm-up, 3 repetitions
+  --quick             about 2 minutes: smaller sizes, 1 warm-up, 3 repetitions
   --tiny              test sizes (also BENCH_TINY=1): seconds, 1 repetition, figures meaningless
   --scenario NAME     overhead | cpu | latency | memory (repeatable; default: all four)
                       image | map: scripts of their own (bench/image.ts, bench/map.ts), only when named
@@ -107,6 +109,8 @@ const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --reps N            measured repetitions (default 3; 1 for --tiny)
   --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR (default bench/results/)
   --readme            also copy them to bench/readme/ (the figures README.md shows)
+  --child-timeout S   kill a child after S seconds (default: in proportion to its job, at most 600);
+                      a contender killed or failed is marked in the tables and the run goes on
   -h, --help`;
 
 export function parseConfig(argv: string[]): Config {
@@ -121,6 +125,7 @@ export function parseConfig(argv: string[]): Config {
       reps: { type: 'string' },
       out: { type: 'string' },
       readme: { type: 'boolean', default: false },
+      'child-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -139,6 +144,12 @@ export function parseConfig(argv: string[]): Config {
   }
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${values.threads}\n${USAGE}`);
+  let childTimeoutMs: number | undefined;
+  if (values['child-timeout'] !== undefined) {
+    const seconds = Number(values['child-timeout']);
+    if (!(seconds > 0)) throw new Error(`--child-timeout must be a number of seconds > 0, got ${values['child-timeout']}\n${USAGE}`);
+    childTimeoutMs = Math.round(seconds * 1000);
+  }
   const named = (values.scenario ?? [...SCENARIO_IDS]).flatMap((s) => s.split(','));
   const known = [...SCENARIO_IDS, ...Object.keys(SCRIPT_SCENARIOS)];
   for (const s of named) {
@@ -155,5 +166,6 @@ export function parseConfig(argv: string[]): Config {
     contenders: values.contenders?.split(',').map((s) => s.trim()),
     out: values.out,
     readme: values.readme,
+    childTimeoutMs,
   };
 }

@@ -23,6 +23,12 @@ if (id === undefined || job === undefined || json === undefined) {
 }
 const params = JSON.parse(json) as BurstParams & StreamParams & CpuParams;
 const startRssKiB = process.resourceUsage().maxRSS;
+// For the harness's own test (test/bench-smoke.test.ts): BENCH_TEST_HANG=<contender id> makes that
+// contender's children hang, the way a pool that never settles would, to check the time limit.
+if (process.env.BENCH_TEST_HANG === id) {
+  setInterval(() => {}, 60_000);
+  await new Promise(() => {});
+}
 const info = contender(id);
 const { create } = await info.load();
 let result: JobResult;

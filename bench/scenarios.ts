@@ -22,6 +22,9 @@ import { median, sig, type MetricDef, type RowData, type SectionData } from './r
 /** The child jobs a scenario can need. */
 export type Need = 'burst' | 'burstPriority' | 'stream' | 'cpuScaling' | 'cpuLatency';
 
+/** Why a child gave no result: killed at its time limit, or exited without one. */
+export type Failure = 'timed out' | 'failed';
+
 /** One child process: one job, one contender, one repetition. */
 export interface Sample {
   need: Need;
@@ -33,7 +36,10 @@ export interface Sample {
   params: JobParams;
   output?: RunnerOutput;
   error?: string;
+  failure?: Failure;
   elapsedMs: number;
+  /** The child's time limit (run.ts childTimeoutMs). */
+  timeoutMs?: number;
 }
 
 export interface Scenario {
@@ -61,9 +67,16 @@ function selected(config: Config): ContenderInfo[] {
   return contenders.filter((c) => config.contenders === undefined || config.contenders.includes(c.id));
 }
 
+/** "timed out", "2 of 3 runs failed", …: the mark a row gets when some of its children gave no result. */
 function failedNote(samples: Sample[], need: Need, id: string): string | undefined {
-  const failed = samples.filter((s) => s.need === need && s.contender === id && s.error !== undefined).length;
-  return failed > 0 ? `${failed} run(s) failed` : undefined;
+  const mine = samples.filter((s) => s.need === need && s.contender === id);
+  const parts: string[] = [];
+  for (const failure of ['timed out', 'failed'] as const) {
+    const n = mine.filter((s) => s.error !== undefined && (s.failure ?? 'failed') === failure).length;
+    if (n === 0) continue;
+    parts.push(mine.length === 1 ? failure : `${n} of ${mine.length} runs ${failure}`);
+  }
+  return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
 function rowsFor<R>(
@@ -112,7 +125,7 @@ const overhead: Scenario = {
       rows.splice(index + 1, 0, {
         id: `${c.id}-priority`,
         label: `${c.label}, priority 0-9`,
-        note: 'burst only',
+        note: ['burst only', failedNote(samples, 'burstPriority', c.id)].filter((n) => n !== undefined).join(', '),
         values: { burst: rs.map((r) => r.tasksPerSec) },
       });
     }
@@ -241,7 +254,7 @@ const memory: Scenario = {
       return {
         ...row,
         skipped: row.skipped ?? (streamRow.skipped && Object.keys(row.values).length === 0 ? streamRow.skipped : undefined),
-        note: [row.note, streamRow.skipped ? `no stream: ${streamRow.skipped}` : undefined].filter(Boolean).join(', ') || undefined,
+        note: [row.note, streamRow.note ? `stream ${streamRow.note}` : undefined, streamRow.skipped ? `no stream: ${streamRow.skipped}` : undefined].filter(Boolean).join(', ') || undefined,
         values: { ...row.values, ...streamRow.values, start: start.get(row.id) ?? [] },
       };
     });

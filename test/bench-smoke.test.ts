@@ -22,13 +22,14 @@ interface Report {
   meta: { machine: { node: string; cpuModel: string; cores: number }; calibration: { iterations: number } };
   resultsAgree: boolean;
   sections: Array<{ id: string; scenario: string; metrics: Array<{ key: string }>; rows: Array<{ id: string; skipped?: string; stats: Record<string, Stat | undefined> }> }>;
-  samples: Array<{ need: string; contender: string; error?: string; output?: { result: unknown } }>;
+  samples: Array<{ need: string; contender: string; error?: string; failure?: string; timeoutMs?: number; output?: { result: unknown } }>;
 }
 
 describe('bench harness (tiny sizes)', () => {
   let out: string | undefined;
+  let hungOut: string | undefined;
   afterAll(async () => {
-    if (out !== undefined) await rm(out, { recursive: true, force: true });
+    for (const dir of [out, hungOut]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('writes JSON with a sample per contender and job, markdown, and an SVG chart', async () => {
@@ -73,5 +74,26 @@ describe('bench harness (tiny sizes)', () => {
 
     expect(await readFile(join(out, 'latest.md'), 'utf8')).toMatch(/\| contender \|/);
     expect((await readFile(join(out, 'chart.svg'), 'utf8')).startsWith('<svg')).toBe(true);
+  }, 120_000);
+
+  it('kills a contender that hangs, marks its row "timed out" and goes on with exit code 0', async () => {
+    hungOut = await mkdtemp(join(tmpdir(), 'tessera-bench-hung-'));
+    const args = ['--import', 'tsx', 'bench/run.ts', '--tiny', '--scenario', 'overhead', '--out', hungOut, '--contenders', 'tessera,piscina'];
+    // BENCH_TEST_HANG makes every child of that contender hang (bench/runner.ts); the tiny jobs' time limit is about 20 s.
+    const { stdout } = await promisify(execFile)(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_TINY: '1', BENCH_TEST_HANG: 'piscina' },
+      timeout: 100_000,
+    });
+    expect(stdout).toMatch(/piscina \(timed out\)/);
+    const json = (await readdir(hungOut)).find((f) => f.endsWith('.json'));
+    const report = JSON.parse(await readFile(join(hungOut, json!), 'utf8')) as Report;
+    const piscina = report.samples.filter((s) => s.contender === 'piscina');
+    expect(piscina.length).toBeGreaterThan(0);
+    for (const s of piscina) {
+      expect(s.failure).toBe('timed out');
+      expect(s.timeoutMs).toBeLessThan(60_000);
+    }
+    expect(report.samples.filter((s) => s.contender === 'tessera' && s.output).length).toBe(2);
   }, 120_000);
 });
