@@ -49,6 +49,23 @@ describe('partitioned image resize through the pool', () => {
     expect(Buffer.from(banded.data).equals(Buffer.from(whole.data))).toBe(true);
   });
 
+  it('two concurrent runs with the same input object each merge their own bands', async () => {
+    const single = imagePool(1, false);
+    const src = await single.run('decodeShared', { image: png });
+    const input = { src, width: 157, height: 91, fit: 'contain' as const, background: [10, 20, 30, 255] as const };
+    const reference = await single.run('resizeRaw', input);
+    const pool = imagePool(2, true);
+    await pool.ready();
+    // Both runs are admitted before either merges: each split sees the same input object.
+    const [a, b] = await Promise.all([pool.run('resizeRaw', input), pool.run('resizeRaw', input)]);
+    for (const out of [a, b]) {
+      expect([out.width, out.height]).toEqual([157, 91]);
+      expect(Buffer.from(out.data).equals(Buffer.from(reference.data))).toBe(true);
+    }
+    // Two runs, two output buffers: neither merge handed out the other's.
+    expect(a.data.buffer).not.toBe(b.data.buffer);
+  });
+
   it('corrupt input rejects with the image error code and leaves the pool usable', async () => {
     const pool = imagePool(2, true);
     const broken = png.slice(0, 40);

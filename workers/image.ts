@@ -2,30 +2,28 @@
  * Image tasks for tessera worker threads. Every named export is a task:
  * `(input, context?) => result`.
  *
- *   resize(input)      decode -> resize -> encode one image.
- *   thumbnails(input)  decode once, produce several sizes.
- *   resizeBand(input)  one band of a partitioned resize (the parallel path).
+ *   resize(input)        decode -> resize -> encode one image.
+ *   thumbnails(input)    decode once, produce several sizes.
+ *   decodeShared(input)  decode into a SharedArrayBuffer.
+ *   resizeRaw(input)     raw to raw; a pool built with `imagePartitions` splits it into bands.
+ *   resizeBand(input)    one band of a partitioned resize (what the parts run).
+ *   encodeImage(input)   raw to PNG/JPEG.
  *
- * Partitioned resize, as the pool should wire it (main thread side uses
- * workers/image/index.ts):
+ * The main-thread side of the partitioned resize is workers/image/partition.ts
+ * (`imageModule`, `imagePartitions`, `resizePartitioned`).
  *
- *   const src  = toShared(decode(bytes, { maxPixels }));          // RGBA in a SharedArrayBuffer
- *   const plan = createResizePlan({ srcWidth: src.width, srcHeight: src.height,
- *                                   width, height, fit, filter }); // plain data, clone it freely
- *   const dst  = new SharedArrayBuffer(plan.dstWidth * plan.dstHeight * 4);
- *   await Promise.all(splitRows(plan, threads).map(({ start, end }) =>
- *     pool.run('resizeBand', { plan, src: src.data.buffer, dst, y0: start, y1: end })));
- *   // dst now holds the straight-RGBA result; encode({ data: new Uint8Array(dst), ... }).
- *
- * Each band writes only output rows [y0, y1) of dst and reads only source rows
- * sourceRowsFor(plan, y0, y1); results are byte-identical for any split. The
- * plan's typed arrays are small (a few KB), so copying it per band is fine.
- * Failures throw ImageError with a stable `code` (see workers/image/errors.ts).
+ * Every input is validated before any work: a missing or wrongly typed field, an unknown option or
+ * a bad maxPixels rejects with ImageError TESSERA_IMAGE_OPTION; impossible sizes with
+ * TESSERA_IMAGE_SIZE; images over maxPixels (input or output) with TESSERA_IMAGE_TOO_LARGE, checked
+ * from the header before decoding; damaged bytes with TESSERA_IMAGE_CORRUPT; unsupported formats
+ * with TESSERA_IMAGE_FORMAT (see workers/image/errors.ts). Raw results ('raw' format, resizeRaw,
+ * decodeShared) live in SharedArrayBuffers, so they cross back to the main thread without a copy.
  */
-import { ImageError } from './image/errors.ts';
+import { ImageError, badOption } from './image/errors.ts';
 import { decode, encode } from './image/codec.ts';
-import { createResizePlan, type ResizePlan } from './image/plan.ts';
-import { resizeBand as runBand, resizeImage } from './image/resample.ts';
+import { fields, formatOf, imageSource, maxPixelsOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, targetOf, type Target } from './image/input.ts';
+import { createResizePlan, readPlan, type ResizePlan } from './image/plan.ts';
+import { resizeBand as runBand } from './image/resample.ts';
 import { getKernel } from './image/wasm.ts';
 import { toShared } from './image/shared.ts';
 import type { FilterName, Fit, ImageInput, OutputFormat, RawImage, Rgba } from './image/types.ts';
@@ -106,72 +104,115 @@ export interface ResizeBandTaskInput {
   y1: number;
   /** Source row held at src byte 0; default 0. */
   srcFirstRow?: number;
-}
-
-function bytes(buf: SharedArrayBuffer | ArrayBuffer | Uint8Array): Uint8Array {
-  return buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  /** Size guard for the plan's source and output, default 100 megapixels. */
+  maxPixels?: number;
 }
 
 function checkAborted(context: ImageTaskContext | undefined): void {
   if (context?.signal?.aborted) throw context.signal.reason ?? new Error('aborted');
 }
 
-function finish(image: RawImage, options: ImageTaskOptions): ImageResult {
-  const format = options.format ?? 'png';
-  const out = encode(image, { format, quality: options.quality });
-  const data = out instanceof Uint8Array ? out : new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-  return { format, width: image.width, height: image.height, data };
+/** Output options, checked up front so a bad format fails before any decoding. */
+interface Output {
+  format: OutputFormat;
+  quality: number | undefined;
+  maxPixels: number;
 }
 
-async function resample(src: RawImage, width: number | undefined, height: number | undefined, fit: Fit | undefined, options: ImageTaskOptions): Promise<RawImage> {
-  const plan = createResizePlan({
-    srcWidth: src.width,
-    srcHeight: src.height,
-    width,
-    height,
-    fit,
-    filter: options.filter,
-    background: options.background,
-    maxPixels: options.maxPixels,
-  });
+function finish(image: RawImage, out: Output): ImageResult {
+  const encoded = encode(image, out);
+  const data = encoded instanceof Uint8Array ? encoded : encoded.data;
+  return { format: out.format, width: image.width, height: image.height, data };
+}
+
+/** Resizes into a SharedArrayBuffer: the pixels go back to the main thread (and on to an encode) without a copy. */
+async function resample(src: RawImage, target: Target): Promise<RawImage & { data: Uint8Array }> {
+  const plan = createResizePlan({ srcWidth: src.width, srcHeight: src.height, ...target });
   const kernel = await getKernel();
-  return { data: resizeImage(plan, src.data, { kernel }), width: plan.dstWidth, height: plan.dstHeight };
+  const data = new Uint8Array(new SharedArrayBuffer(plan.dstWidth * plan.dstHeight * 4));
+  runBand(plan, src.data, data, 0, plan.dstHeight, { kernel });
+  return { data, width: plan.dstWidth, height: plan.dstHeight };
+}
+
+const OPTION_KEYS = ['format', 'quality', 'filter', 'maxPixels', 'background'] as const;
+const RESIZE_USAGE = '{ image, width?, height?, fit?, filter?, format?, quality?, maxPixels?, background? }';
+
+/** The `image` field: required, encoded bytes or raw RGBA (checked fully when decoded). */
+function requireImage(task: string, value: unknown): ImageInput {
+  if (value === undefined || value === null) {
+    throw badOption(`${task} needs image: PNG/JPEG bytes (a Uint8Array or Buffer) or raw RGBA as { data, width, height }.`);
+  }
+  imageSource(value);
+  return value as ImageInput;
 }
 
 /** Decodes, resizes and re-encodes one image. */
 export async function resize(input: ResizeTaskInput, context?: ImageTaskContext): Promise<ImageResult> {
-  if (typeof input !== 'object' || input === null) {
-    throw new ImageError('TESSERA_IMAGE_FORMAT', 'resize expects { image, width?, height?, fit?, filter?, format?, quality?, maxPixels? }.');
+  const f = fields(input, 'resize', RESIZE_USAGE, ['image', 'width', 'height', 'fit', ...OPTION_KEYS]);
+  const target = targetOf(f);
+  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: target.maxPixels };
+  const src = decode(requireImage('resize', f.image), { maxPixels: target.maxPixels });
+  checkAborted(context);
+  const resized = await resample(src, target);
+  checkAborted(context);
+  return finish(resized, out);
+}
+
+const THUMBNAILS_USAGE = '{ image, sizes: [{ width, height, fit? }], format?, quality?, filter?, maxPixels?, background? }';
+
+/** The `sizes` field: a non-empty array of { width, height, fit? }, each read once. */
+function readSizes(value: unknown): Array<{ width: number; height: number; fit: unknown }> {
+  if (value === undefined || value === null) throw badOption(`thumbnails needs sizes: ${THUMBNAILS_USAGE}.`);
+  let items: unknown[];
+  try {
+    if (!Array.isArray(value)) throw badOption(`thumbnails sizes must be an array of { width, height, fit? }, got ${typeof value}.`);
+    items = Array.from(value as unknown[]);
+  } catch (cause) {
+    if (cause instanceof ImageError) throw cause;
+    throw badOption('reading thumbnails sizes threw; pass plain data (no throwing getters or Proxies).', cause);
   }
-  const src = decode(input.image, { maxPixels: input.maxPixels });
-  checkAborted(context);
-  const out = await resample(src, input.width, input.height, input.fit, input);
-  checkAborted(context);
-  return finish(out, input);
+  return items.map((item, i) => {
+    const s = fields(item, `sizes[${i}]`, '{ width, height, fit? }', ['width', 'height', 'fit']);
+    if (s.width === undefined || s.height === undefined) throw badOption(`sizes[${i}] needs both width and height.`);
+    return { width: s.width as number, height: s.height as number, fit: s.fit };
+  });
 }
 
 /** Decodes once and produces one output per requested size, in order. */
 export async function thumbnails(input: ThumbnailsTaskInput, context?: ImageTaskContext): Promise<ImageResult[]> {
-  if (typeof input !== 'object' || input === null || !Array.isArray(input.sizes)) {
-    throw new ImageError('TESSERA_IMAGE_FORMAT', 'thumbnails expects { image, sizes: [{ width, height, fit? }], format?, ... }.');
-  }
-  const src = decode(input.image, { maxPixels: input.maxPixels });
+  const f = fields(input, 'thumbnails', THUMBNAILS_USAGE, ['image', 'sizes', ...OPTION_KEYS]);
+  const sizes = readSizes(f.sizes);
+  // Every size is checked before the decode: a bad last size should not cost a decode.
+  const targets = sizes.map((size, i) => targetOf({ ...f, ...size }, `sizes[${i}].`));
+  const common = targetOf(f);
+  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: common.maxPixels };
+  const src = decode(requireImage('thumbnails', f.image), { maxPixels: common.maxPixels });
   const results: ImageResult[] = [];
-  for (const size of input.sizes) {
+  for (const target of targets) {
     checkAborted(context);
-    results.push(finish(await resample(src, size.width, size.height, size.fit, input), input));
+    results.push(finish(await resample(src, target), out));
   }
   return results;
 }
 
+const BAND_USAGE = '{ plan, src, dst, y0, y1, srcFirstRow?, maxPixels? }';
+
 /**
- * Computes output rows [y0, y1) of `plan` into `dst`, reading `src`; returns the
- * band's row range. Use the WASM kernel when available (identical bytes).
+ * Computes output rows [y0, y1) of `plan` into `dst`, reading `src`; returns the band's row range.
+ * The plan is checked first (a forged one cannot make the kernel read or write outside the buffers
+ * or the band), then the buffers against it. Uses the WASM kernel when available (identical bytes).
  */
 export async function resizeBand(input: ResizeBandTaskInput): Promise<{ y0: number; y1: number }> {
+  const f = fields(input, 'resizeBand', BAND_USAGE, ['plan', 'src', 'dst', 'y0', 'y1', 'srcFirstRow', 'maxPixels']);
+  const plan: ResizePlan = readPlan(f.plan, maxPixelsOf(f.maxPixels));
+  const src = bufferBytes(f.src, 'src');
+  const dst = bufferBytes(f.dst, 'dst');
+  const y0 = index('y0', f.y0);
+  const y1 = index('y1', f.y1);
+  const srcFirstRow = f.srcFirstRow === undefined ? 0 : index('srcFirstRow', f.srcFirstRow);
   const kernel = await getKernel();
-  runBand(input.plan, bytes(input.src), bytes(input.dst), input.y0, input.y1, { srcFirstRow: input.srcFirstRow, kernel });
-  return { y0: input.y0, y1: input.y1 };
+  runBand(plan, src, dst, y0, y1, { srcFirstRow, kernel });
+  return { y0, y1 };
 }
 
 /** Input of `decodeShared`. */
@@ -187,7 +228,9 @@ export interface DecodeSharedInput {
  * of a partitioned resize, without a copy.
  */
 export function decodeShared(input: DecodeSharedInput): RawImage & { data: Uint8Array } {
-  return toShared(decode(input.image, { maxPixels: input.maxPixels }));
+  const f = fields(input, 'decodeShared', '{ image, maxPixels? }', ['image', 'maxPixels']);
+  const maxPixels = maxPixelsOf(f.maxPixels);
+  return toShared(decode(requireImage('decodeShared', f.image), { maxPixels }));
 }
 
 /** Input of `resizeRaw`: a decoded (ideally shared) image and the target. */
@@ -207,7 +250,8 @@ export interface ResizeRawInput extends Omit<ImageTaskOptions, 'format' | 'quali
  * (workers/image/partition.ts) split it into bands of output rows run on every free thread instead.
  */
 export async function resizeRaw(input: ResizeRawInput): Promise<RawImage> {
-  return resample(input.src, input.width, input.height, input.fit, input);
+  const { src, ...target } = resizeRawInput(input);
+  return resample(src, target);
 }
 
 /** Input of `encodeImage`. */
@@ -218,9 +262,15 @@ export interface EncodeImageInput {
   format?: OutputFormat;
   /** JPEG quality 1..100, default 85. */
   quality?: number;
+  /** Size guard, default 100 megapixels. */
+  maxPixels?: number;
 }
 
 /** Encodes raw RGBA (PNG, JPEG, or 'raw' to pass it through). */
 export function encodeImage(input: EncodeImageInput): ImageResult {
-  return finish(input.image, input);
+  const f = fields(input, 'encodeImage', '{ image: { data, width, height }, format?, quality?, maxPixels? }', ['image', 'format', 'quality', 'maxPixels']);
+  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: maxPixelsOf(f.maxPixels) };
+  if (f.image === undefined || f.image === null) throw badOption('encodeImage needs image: raw RGBA as { data, width, height }.');
+  const image = rawImage(f.image, 'image', out.maxPixels);
+  return finish(image, out);
 }

@@ -4,11 +4,13 @@
  * and RangeErrors on bad bytes, and callers must be able to rely on `code`.
  */
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 import type { PNG as PngClass } from 'pngjs';
 import type * as JpegModule from 'jpeg-js';
-import { ImageError, badSize, corrupt, tooLarge } from './errors.ts';
-import { probe } from './probe.ts';
-import { DEFAULT_MAX_PIXELS, type ImageInput, type OutputFormat, type RawImage } from './types.ts';
+import { ImageError, corrupt, unsupported } from './errors.ts';
+import { formatOf, imageSource, maxPixelsOf, qualityOf, rawImage } from './input.ts';
+import { inspect, type PngLayout } from './probe.ts';
+import type { ImageInput, OutputFormat, RawImage } from './types.ts';
 
 // Both codecs are CommonJS; createRequire keeps this file valid ESM under NodeNext and tsx.
 const require = createRequire(import.meta.url);
@@ -27,73 +29,73 @@ export interface EncodeOptions {
   format: OutputFormat;
   /** JPEG quality 1..100 (default 85); ignored for other formats. */
   quality?: number;
+  /** Refuse images with more pixels than this. Default 100 megapixels. */
+  maxPixels?: number;
 }
 
-function isPositiveInt(n: unknown): n is number {
-  return typeof n === 'number' && Number.isInteger(n) && n > 0;
-}
+/** Rows of each Adam7 pass: [x0, y0, dx, dy]. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
-/** Throws TESSERA_IMAGE_SIZE unless `img` is a well-formed raw RGBA image. */
-export function assertRawImage(img: RawImage, what = 'raw image'): void {
-  if (!isPositiveInt(img.width) || !isPositiveInt(img.height)) {
-    throw badSize(`${what} has size ${String(img.width)}x${String(img.height)}`);
+/**
+ * An interlaced PNG is inflated by pngjs with no output limit, so a few hundred KB of IDAT could
+ * inflate to gigabytes. Inflate it once here, capped at what the header's size allows (plus slack).
+ */
+function checkInterlacedSize(width: number, height: number, png: PngLayout): void {
+  if (!png.interlaced || png.bitsPerPixel === undefined) return;
+  let expected = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = width > x0 ? Math.ceil((width - x0) / dx) : 0;
+    const h = height > y0 ? Math.ceil((height - y0) / dy) : 0;
+    if (w > 0 && h > 0) expected += h * (Math.ceil((w * png.bitsPerPixel) / 8) + 1);
   }
-  if (!(img.data instanceof Uint8Array || img.data instanceof Uint8ClampedArray)) {
-    throw badSize(`${what} data must be a Uint8Array or Uint8ClampedArray`);
+  try {
+    inflateSync(Buffer.concat(png.idat), { maxOutputLength: expected + 65536 });
+  } catch (err) {
+    throw corrupt('PNG image data does not inflate to the size its header declares', err);
   }
-  if (img.data.length !== img.width * img.height * 4) {
-    throw badSize(`${what} is ${img.width}x${img.height} but holds ${img.data.length} bytes, not ${img.width * img.height * 4}`);
-  }
-}
-
-/** Resolves the maxPixels option, rejecting nonsense values early. */
-export function resolveMaxPixels(maxPixels: number | undefined): number {
-  if (maxPixels === undefined) return DEFAULT_MAX_PIXELS;
-  if (!isPositiveInt(maxPixels)) throw badSize(`maxPixels must be a positive integer, got ${String(maxPixels)}`);
-  return maxPixels;
-}
-
-function isRaw(input: ImageInput): input is RawImage {
-  return !(input instanceof Uint8Array) && typeof input === 'object' && input !== null && 'data' in input;
 }
 
 /**
- * Decodes PNG/JPEG bytes to straight RGBA, or validates and passes through a raw
- * image. Header sizes are checked against maxPixels before pixel data is touched.
+ * Decodes PNG/JPEG bytes to straight RGBA, or validates and passes through a raw image (a fresh
+ * descriptor over the same memory). Header sizes are checked against maxPixels before pixel data
+ * is touched, and the decoded size must match the header.
  */
-export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage {
-  const maxPixels = resolveMaxPixels(options.maxPixels);
-  if (isRaw(input)) {
-    assertRawImage(input);
-    if (input.width * input.height > maxPixels) throw tooLarge(input.width, input.height, maxPixels);
-    return input;
-  }
-  if (!(input instanceof Uint8Array)) {
-    throw new ImageError(
-      'TESSERA_IMAGE_FORMAT',
-      'image input must be encoded bytes (Uint8Array/Buffer) or raw RGBA as { data, width, height }.',
-    );
-  }
-  const header = probe(input, maxPixels);
-  let out: RawImage;
+export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage & { data: Uint8Array } {
+  const maxPixels = maxPixelsOf(options.maxPixels);
+  const source = imageSource(input);
+  if (source.kind === 'raw') return rawImage(source.value, 'image', maxPixels);
+  const bytes = source.bytes;
+  const header = inspect(bytes, maxPixels);
+  let out: { data: Uint8Array; width: number; height: number };
   try {
-    if (header.format === 'png') {
+    if (header.png !== undefined) {
+      checkInterlacedSize(header.width, header.height, header.png);
       // Buffer.from on the same memory avoids a copy; pngjs wants a Buffer.
-      const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const png = PNG.sync.read(buf);
       out = { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
     } else {
-      const decoded = jpeg.decode(input, {
+      const decoded = jpeg.decode(bytes, {
         useTArray: true,
         formatAsRGBA: true,
         // Strict: a truncated upload should be reported, not silently half-grey.
         tolerantDecoding: false,
-        maxResolutionInMP: Math.max(1, Math.ceil(maxPixels / 1e6)),
+        // No frame larger than the header we checked (half a pixel of slack for float rounding).
+        maxResolutionInMP: (header.width * header.height + 0.5) / 1e6,
         maxMemoryUsageInMB: Math.max(512, Math.ceil((maxPixels * 12) / (1024 * 1024))),
       });
       out = { data: decoded.data, width: decoded.width, height: decoded.height };
     }
   } catch (err) {
+    if (err instanceof ImageError) throw err;
     throw corrupt(`cannot decode ${header.format}`, err);
   }
   // A codec that disagrees with the header we checked means the file lies about itself.
@@ -103,32 +105,28 @@ export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage
   return out;
 }
 
-/** Encodes straight RGBA to the requested format ('raw' returns the image unchanged). */
-export function encode(image: RawImage, options: EncodeOptions): Uint8Array | RawImage {
-  assertRawImage(image);
-  switch (options.format) {
+/** Encodes straight RGBA to the requested format ('raw' returns a descriptor over the same memory). */
+export function encode(image: RawImage, options: EncodeOptions): Uint8Array | (RawImage & { data: Uint8Array }) {
+  const format = formatOf(options.format);
+  const quality = qualityOf(options.quality) ?? 85;
+  const img = rawImage(image, 'image', maxPixelsOf(options.maxPixels));
+  switch (format) {
     case 'raw':
-      return image;
+      return img;
     case 'png': {
-      const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-      const png = PNG.sync.write({ width: image.width, height: image.height, data } as unknown as PngClass, {
+      const data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+      const png = PNG.sync.write({ width: img.width, height: img.height, data } as unknown as PngClass, {
         colorType: 6,
       });
       return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
     }
     case 'jpeg': {
-      const quality = options.quality ?? 85;
-      if (!Number.isFinite(quality) || quality < 1 || quality > 100) {
-        throw new ImageError('TESSERA_IMAGE_FORMAT', `jpeg quality must be 1..100, got ${String(quality)}; pass an integer in range.`);
+      if (img.width > 65535 || img.height > 65535) {
+        throw unsupported(`JPEG cannot hold a ${img.width}x${img.height} image (65535 pixels per side at most); encode it as PNG or resize it first.`);
       }
       // JPEG has no alpha channel: jpeg-js drops it, so transparent pixels show their stored colour.
-      const out = jpeg.encode({ data: image.data, width: image.width, height: image.height }, Math.round(quality));
+      const out = jpeg.encode({ data: img.data, width: img.width, height: img.height }, Math.round(quality));
       return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
     }
-    default:
-      throw new ImageError(
-        'TESSERA_IMAGE_FORMAT',
-        `unknown output format ${String(options.format)}: use 'png', 'jpeg' or 'raw'.`,
-      );
   }
 }

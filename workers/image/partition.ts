@@ -7,43 +7,55 @@
  *
  * Pixels never get copied between threads: the decoded source and the output live in
  * SharedArrayBuffers; each band reads the source rows its filter needs and writes its own rows.
+ *
+ * Main-thread cost does not grow with the image: `split` validates the input (O(1)), builds the
+ * plan (filter tables, O(width + height)) and allocates the shared output (zero-filled lazily by
+ * the OS); `merge` wraps that buffer in a view. No pixel is read, scanned or copied here.
  */
+import { badOption } from './errors.ts';
+import { fields, formatOf, imageSource, qualityOf, resizeRawInput, targetOf } from './input.ts';
 import { createResizePlan, splitRows, type ResizePlan } from './plan.ts';
-import type { Pool } from '../../src/index.ts';
+import type { Partitioner, Pool } from '../../src/index.ts';
 import type { ImageInput, OutputFormat, RawImage } from './types.ts';
-import type { ImageResult, ResizeBandTaskInput, ResizeRawInput } from '../image.ts';
+import type { ImageResult, ResizeRawInput } from '../image.ts';
 
 /** URL of the image task module, for `createPool({ module: imageModule })` (TypeScript in development, JavaScript when built). */
 export const imageModule = new URL(import.meta.url.endsWith('.ts') ? '../image.ts' : '../image.js', import.meta.url);
 
-/** Plans and output buffers of the runs being split, until their merge. */
-const inFlight = new WeakMap<ResizeRawInput, { plan: ResizePlan; dst: SharedArrayBuffer }>();
+/** One band of a partitioned `resizeRaw`: what `split` returns and `merge` reads back (no module state). */
+export interface ResizeRawPart {
+  /** The plan shared by every band of the run. */
+  plan: ResizePlan;
+  /** The whole source, as a view on its buffer. */
+  src: Uint8Array;
+  /** The run's output buffer, shared by its bands. */
+  dst: SharedArrayBuffer;
+  /** First output row of the band. */
+  y0: number;
+  /** One past the last output row of the band. */
+  y1: number;
+  /** The run's size guard, checked again by the band. */
+  maxPixels: number;
+}
 
-/** Splits `resizeRaw` into bands of output rows, one per free thread, over shared buffers. */
-export const resizeRawPartitioner = {
+/**
+ * Splits `resizeRaw` into bands of output rows, one per free thread, over shared buffers. A source
+ * that is not in a SharedArrayBuffer would be copied whole to every band, so it runs as one band
+ * (one copy, as any task input); pass `decodeShared`'s result, or `toShared` it, to split.
+ */
+export const resizeRawPartitioner: Partitioner<ResizeRawInput, RawImage, ResizeRawPart, { y0: number; y1: number }> = {
   task: 'resizeBand',
-  split(input: ResizeRawInput, parts: number): ResizeBandTaskInput[] {
-    const plan = createResizePlan({
-      srcWidth: input.src.width,
-      srcHeight: input.src.height,
-      width: input.width,
-      height: input.height,
-      fit: input.fit,
-      filter: input.filter,
-      background: input.background,
-      maxPixels: input.maxPixels,
-    });
+  split(input: ResizeRawInput, parts: number): ResizeRawPart[] {
+    const { src, maxPixels, ...target } = resizeRawInput(input);
+    const plan = createResizePlan({ srcWidth: src.width, srcHeight: src.height, maxPixels, ...target });
     const dst = new SharedArrayBuffer(plan.dstWidth * plan.dstHeight * 4);
-    inFlight.set(input, { plan, dst });
-    const data = input.src.data;
-    // A view on a SharedArrayBuffer crosses threads as the same memory; a plain buffer would be copied per band.
-    const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return splitRows(plan, parts).map(({ start, end }) => ({ plan, src, dst, y0: start, y1: end }));
+    const shared = src.data.buffer instanceof SharedArrayBuffer;
+    return splitRows(plan, shared ? parts : 1).map(({ start, end }) => ({ plan, src: src.data, dst, y0: start, y1: end, maxPixels }));
   },
-  merge(_bands: unknown[], input: ResizeRawInput): RawImage {
-    const { plan, dst } = inFlight.get(input)!;
-    inFlight.delete(input);
-    return { data: new Uint8Array(dst), width: plan.dstWidth, height: plan.dstHeight };
+  merge(_bands: unknown[], _input: ResizeRawInput, parts: ResizeRawPart[]): RawImage {
+    const first = Array.isArray(parts) ? parts[0] : undefined;
+    if (first === undefined) throw badOption('resizeRaw merge needs the parts its split returned (got none).');
+    return { data: new Uint8Array(first.dst), width: first.plan.dstWidth, height: first.plan.dstHeight };
   },
 };
 
@@ -63,10 +75,24 @@ export interface PartitionedResizeOptions extends Omit<ResizeRawInput, 'src'> {
   quality?: number;
 }
 
-/** Decode on a thread, resize in bands on every free thread, encode on a thread. */
+const PARTITIONED_USAGE = '{ image, width?, height?, fit?, filter?, background?, maxPixels?, format?, quality? }';
+
+/**
+ * Decode on a thread, resize in bands on every free thread, encode on a thread. The main thread
+ * only passes views on SharedArrayBuffers between the steps; the input bytes are copied to the
+ * decoding thread once (pass them in a SharedArrayBuffer to avoid even that), and the encoded
+ * result once back.
+ */
 export async function resizePartitioned(pool: ImagePool, options: PartitionedResizeOptions): Promise<ImageResult> {
-  const { image, format, quality, ...target } = options;
-  const src = await pool.run('decodeShared', { image, maxPixels: options.maxPixels });
+  const f = fields(options, 'resizePartitioned', PARTITIONED_USAGE, ['image', 'format', 'quality', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels']);
+  // Options are checked here, before any thread decodes: O(1), and a bad format fails at once.
+  const target = targetOf(f);
+  const format = formatOf(f.format);
+  const quality = qualityOf(f.quality);
+  if (f.image === undefined || f.image === null) throw badOption(`resizePartitioned needs image: ${PARTITIONED_USAGE}.`);
+  imageSource(f.image);
+  const { maxPixels } = target;
+  const src = await pool.run('decodeShared', { image: f.image as ImageInput, maxPixels });
   const raw = await pool.run('resizeRaw', { ...target, src });
-  return pool.run('encodeImage', { image: raw, format, quality });
+  return pool.run('encodeImage', { image: raw, format, quality, maxPixels });
 }

@@ -3,10 +3,10 @@
  * the main thread. A plan holds only numbers, strings and typed arrays so it
  * survives structured cloning (postMessage) unchanged.
  */
-import { badSize, tooLarge } from './errors.ts';
-import { buildFilterTable, isFilterName, type FilterTable } from './filters.ts';
-import { DEFAULT_MAX_PIXELS, type FilterName, type Fit, type Rgba } from './types.ts';
-import { ImageError } from './errors.ts';
+import { badOption, badSize, tooLarge } from './errors.ts';
+import { WEIGHT_BITS, buildFilterTable, type FilterTable } from './filters.ts';
+import { backgroundOf, copyOfTyped, describe, dimension, fields, filterOf, fitOf, index, maxPixelsOf, optionalDimension } from './input.ts';
+import type { FilterName, Fit, Rgba } from './types.ts';
 
 /** A serialisable description of one resize. */
 export interface ResizePlan {
@@ -58,21 +58,6 @@ export interface PlanOptions {
   maxPixels?: number;
 }
 
-function checkDim(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw badSize(`${name} must be a positive integer, got ${String(v)}`);
-  }
-  return v;
-}
-
-function checkBackground(bg: Rgba | undefined): Rgba {
-  if (bg === undefined) return [0, 0, 0, 0];
-  if (!Array.isArray(bg) || bg.length !== 4 || !bg.every((c) => Number.isInteger(c) && c >= 0 && c <= 255)) {
-    throw new ImageError('TESSERA_IMAGE_FORMAT', 'background must be [r, g, b, a] with integers 0..255.');
-  }
-  return [bg[0], bg[1], bg[2], bg[3]];
-}
-
 /** Output size for the given options, filling in a missing side from the source aspect ratio. */
 export function targetSize(
   srcWidth: number,
@@ -80,29 +65,27 @@ export function targetSize(
   width?: number,
   height?: number,
 ): { width: number; height: number } {
-  if (width === undefined && height === undefined) return { width: srcWidth, height: srcHeight };
-  if (width === undefined) {
-    const h = checkDim('height', height);
-    return { width: Math.max(1, Math.round((srcWidth * h) / srcHeight)), height: h };
-  }
-  const w = checkDim('width', width);
-  if (height === undefined) return { width: w, height: Math.max(1, Math.round((srcHeight * w) / srcWidth)) };
-  return { width: w, height: checkDim('height', height) };
+  const w = optionalDimension('width', width);
+  const h = optionalDimension('height', height);
+  if (w === undefined && h === undefined) return { width: srcWidth, height: srcHeight };
+  if (w === undefined) return { width: Math.max(1, Math.round((srcWidth * (h as number)) / srcHeight)), height: h as number };
+  if (h === undefined) return { width: w, height: Math.max(1, Math.round((srcHeight * w) / srcWidth)) };
+  return { width: w, height: h };
 }
 
-/** Computes the plan for resizing a srcWidth x srcHeight image. */
+const PLAN_OPTION_KEYS = ['srcWidth', 'srcHeight', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels'] as const;
+
+/** Computes the plan for resizing a srcWidth x srcHeight image. Every option is checked before any table is built. */
 export function createResizePlan(options: PlanOptions): ResizePlan {
-  const srcWidth = checkDim('source width', options.srcWidth);
-  const srcHeight = checkDim('source height', options.srcHeight);
-  const { width: dstWidth, height: dstHeight } = targetSize(srcWidth, srcHeight, options.width, options.height);
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const o = fields(options, 'createResizePlan', '{ srcWidth, srcHeight, width?, height?, fit?, filter?, background?, maxPixels? }', PLAN_OPTION_KEYS);
+  const srcWidth = dimension('source width', o.srcWidth);
+  const srcHeight = dimension('source height', o.srcHeight);
+  const fit = fitOf(o.fit);
+  const filter = filterOf(o.filter);
+  const background = backgroundOf(o.background);
+  const maxPixels = maxPixelsOf(o.maxPixels);
+  const { width: dstWidth, height: dstHeight } = targetSize(srcWidth, srcHeight, o.width as number | undefined, o.height as number | undefined);
   if (dstWidth * dstHeight > maxPixels) throw tooLarge(dstWidth, dstHeight, maxPixels);
-  const filter = options.filter ?? 'lanczos3';
-  if (!isFilterName(filter)) {
-    throw new ImageError('TESSERA_IMAGE_FORMAT', `unknown filter ${String(filter)}: use 'lanczos3' or 'bilinear'.`);
-  }
-  const fit = options.fit ?? 'cover';
-  const background = checkBackground(options.background);
 
   let crop = { x: 0, y: 0, width: srcWidth, height: srcHeight };
   let contentX = 0;
@@ -121,8 +104,6 @@ export function createResizePlan(options: PlanOptions): ResizePlan {
     contentHeight = Math.min(dstHeight, Math.max(1, Math.round(srcHeight * s)));
     contentX = Math.floor((dstWidth - contentWidth) / 2);
     contentY = Math.floor((dstHeight - contentHeight) / 2);
-  } else if (fit !== 'fill') {
-    throw new ImageError('TESSERA_IMAGE_FORMAT', `unknown fit ${String(fit)}: use 'cover', 'contain' or 'fill'.`);
   }
 
   return {
@@ -139,6 +120,115 @@ export function createResizePlan(options: PlanOptions): ResizePlan {
     filter,
     x: buildFilterTable(filter, srcWidth, crop.x, crop.width, contentWidth),
     y: buildFilterTable(filter, srcHeight, crop.y, crop.height, contentHeight),
+  };
+}
+
+/**
+ * The widest window a filter table of createResizePlan can have for `srcLen` source pixels mapped
+ * onto `outLen`: 2 x Lanczos radius 3 x the downscale ratio, plus the pixel the window may straddle.
+ */
+function maxTaps(srcLen: number, outLen: number): number {
+  return Math.min(srcLen, Math.ceil(6 * Math.max(1, srcLen / outLen)) + 2);
+}
+
+const ONE = 1 << WEIGHT_BITS;
+
+function forged(what: string, problem: string): Error {
+  return badOption(`${what} ${problem}: pass a plan from createResizePlan unchanged.`);
+}
+
+/**
+ * Checks a filter table against the axis it maps (`srcLen` source pixels onto `outLen` output
+ * pixels) and copies it out of the caller's memory. What it guarantees is what the kernels rely on:
+ * every window lies inside the source, is no wider than a real filter's, never steps back more than
+ * one window (so the ring of intermediate rows stays 2 x taps deep), and its weights sum to exactly
+ * 1 << 14 with absolute sum at most 2 << 14 (so every fixed-point sum stays inside int32).
+ */
+function readTable(value: unknown, what: string, srcLen: number, outLen: number): FilterTable {
+  const f = fields(value, what, '{ taps, starts: Int32Array, weights: Int16Array }', ['taps', 'starts', 'weights']);
+  if (typeof f.taps !== 'number' || !Number.isSafeInteger(f.taps) || f.taps < 1) {
+    throw forged(`${what}.taps`, `must be a positive integer, got ${describe(f.taps)}`);
+  }
+  const taps = f.taps;
+  if (taps > maxTaps(srcLen, outLen)) throw forged(`${what}.taps`, `is ${taps}, wider than any filter for ${srcLen} pixels onto ${outLen}`);
+  const starts = copyOfTyped<Int32Array>(f.starts, 'Int32Array', `${what}.starts`);
+  const weights = copyOfTyped<Int16Array>(f.weights, 'Int16Array', `${what}.weights`);
+  if (starts.length !== outLen) throw forged(`${what}.starts`, `holds ${starts.length} windows, not ${outLen}`);
+  if (weights.length !== outLen * taps) throw forged(`${what}.weights`, `holds ${weights.length} weights, not ${outLen} x ${taps}`);
+  let highest = -Infinity;
+  for (let i = 0; i < outLen; i++) {
+    const s = starts[i] as number;
+    if (s < 0 || s + taps > srcLen) throw forged(`${what}.starts[${i}]`, `is ${s}: its window leaves the ${srcLen}-pixel source`);
+    if (s < highest - taps) throw forged(`${what}.starts[${i}]`, `is ${s}: it steps back more than one window`);
+    if (s > highest) highest = s;
+    let sum = 0;
+    let abs = 0;
+    for (let k = i * taps; k < (i + 1) * taps; k++) {
+      const w = weights[k] as number;
+      sum += w;
+      abs += Math.abs(w);
+    }
+    if (sum !== ONE || abs > 2 * ONE) throw forged(`${what}.weights`, `of window ${i} do not sum to ${ONE}`);
+  }
+  return { taps, starts, weights };
+}
+
+const PLAN_KEYS = [
+  'srcWidth',
+  'srcHeight',
+  'dstWidth',
+  'dstHeight',
+  'contentX',
+  'contentY',
+  'contentWidth',
+  'contentHeight',
+  'crop',
+  'background',
+  'filter',
+  'x',
+  'y',
+] as const;
+
+/**
+ * Validates a plan that arrived from elsewhere (a band's input) and returns a copy the kernels can
+ * trust: sizes within `maxPixels`, the content rectangle inside the output, and tables that keep
+ * every read inside the source and every write inside the band's rows. O(table size), far below
+ * the band's own work.
+ */
+export function readPlan(value: unknown, maxPixels: number): ResizePlan {
+  const p = fields(value, 'plan', 'a plan from createResizePlan', PLAN_KEYS);
+  const srcWidth = dimension('plan.srcWidth', p.srcWidth);
+  const srcHeight = dimension('plan.srcHeight', p.srcHeight);
+  const dstWidth = dimension('plan.dstWidth', p.dstWidth);
+  const dstHeight = dimension('plan.dstHeight', p.dstHeight);
+  if (srcWidth * srcHeight > maxPixels) throw tooLarge(srcWidth, srcHeight, maxPixels);
+  if (dstWidth * dstHeight > maxPixels) throw tooLarge(dstWidth, dstHeight, maxPixels);
+  const contentX = index('plan.contentX', p.contentX);
+  const contentY = index('plan.contentY', p.contentY);
+  const contentWidth = dimension('plan.contentWidth', p.contentWidth);
+  const contentHeight = dimension('plan.contentHeight', p.contentHeight);
+  if (contentX + contentWidth > dstWidth || contentY + contentHeight > dstHeight) {
+    throw badSize(`plan content ${contentWidth}x${contentHeight} at (${contentX}, ${contentY}) lies outside its ${dstWidth}x${dstHeight} output`);
+  }
+  const c = fields(p.crop, 'plan.crop', '{ x, y, width, height }', ['x', 'y', 'width', 'height']);
+  const crop = { x: c.x, y: c.y, width: c.width, height: c.height };
+  for (const [k, v] of Object.entries(crop)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw forged(`plan.crop.${k}`, `must be a finite number, got ${describe(v)}`);
+  }
+  return {
+    srcWidth,
+    srcHeight,
+    dstWidth,
+    dstHeight,
+    contentX,
+    contentY,
+    contentWidth,
+    contentHeight,
+    crop: crop as unknown as ResizePlan['crop'],
+    background: backgroundOf(p.background),
+    filter: filterOf(p.filter),
+    x: readTable(p.x, 'plan.x', srcWidth, contentWidth),
+    y: readTable(p.y, 'plan.y', srcHeight, contentHeight),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * Format detection and header-only size probing. Sizes are read from the PNG
- * IHDR / JPEG SOF ourselves so a decompression bomb is refused before any codec
- * allocates width*height*4 bytes.
+ * Format detection and header-only probing. Sizes are read from the PNG IHDR / JPEG SOF ourselves
+ * so a decompression bomb is refused before any codec allocates width*height*4 bytes, and the PNG
+ * chunk list is walked (chunk headers only) so a file cannot show us one size and the codec another.
  */
-import { ImageError, corrupt, badSize, tooLarge } from './errors.ts';
+import { corrupt, unsupported, tooLarge } from './errors.ts';
 import type { EncodedFormat } from './types.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
@@ -16,6 +16,22 @@ export interface HeaderInfo {
   width: number;
   /** Declared height in pixels. */
   height: number;
+}
+
+/** What the codec step needs to know about a PNG beyond its size. */
+export interface PngLayout {
+  /** Bits per pixel (channels x bit depth), or undefined for a colour type / depth PNG does not define. */
+  bitsPerPixel: number | undefined;
+  /** Adam7 interlacing. */
+  interlaced: boolean;
+  /** The IDAT chunks' data, in order (views on the input, not copies). */
+  idat: Uint8Array[];
+}
+
+/** A probed header, with the PNG layout for PNGs. */
+export interface Inspected extends HeaderInfo {
+  /** Set for PNGs. */
+  png?: PngLayout;
 }
 
 /** The format of encoded bytes from their magic number, or null when unrecognised. */
@@ -33,12 +49,54 @@ function u32(b: Uint8Array, i: number): number {
   return (((b[i] ?? 0) << 24) | ((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0)) >>> 0;
 }
 
-function readPngHeader(b: Uint8Array): { width: number; height: number } {
-  // Signature (8) + chunk length (4) + "IHDR" (4) + width (4) + height (4).
-  if (b.length < 24) throw corrupt('PNG ends before its IHDR header');
-  const isIhdr = b[12] === 0x49 && b[13] === 0x48 && b[14] === 0x44 && b[15] === 0x52;
-  if (!isIhdr || u32(b, 8) !== 13) throw corrupt('PNG does not start with a valid IHDR chunk');
-  return { width: u32(b, 16), height: u32(b, 20) };
+/** PNG's limit on chunk lengths and dimensions. */
+const PNG_MAX = 0x7fffffff;
+
+/** Channels per colour type, and the bit depths each allows (PNG spec, table 11.1). */
+const PNG_COLOUR: Record<number, { channels: number; depths: readonly number[] }> = {
+  0: { channels: 1, depths: [1, 2, 4, 8, 16] },
+  2: { channels: 3, depths: [8, 16] },
+  3: { channels: 1, depths: [1, 2, 4, 8] },
+  4: { channels: 2, depths: [8, 16] },
+  6: { channels: 4, depths: [8, 16] },
+};
+
+function chunkType(b: Uint8Array, i: number): string {
+  return String.fromCharCode(b[i] ?? 0, b[i + 1] ?? 0, b[i + 2] ?? 0, b[i + 3] ?? 0);
+}
+
+/**
+ * Reads IHDR and walks the chunk list to IEND: one IHDR, every chunk inside the file. A second
+ * IHDR would make the codec decode (and allocate for) a size we never checked.
+ */
+function readPng(b: Uint8Array): { width: number; height: number; png: PngLayout } {
+  // Signature (8) + chunk length (4) + "IHDR" (4) + 13 bytes of IHDR data + CRC (4).
+  if (b.length < 33) throw corrupt('PNG ends before the end of its IHDR header');
+  if (chunkType(b, 12) !== 'IHDR' || u32(b, 8) !== 13) throw corrupt('PNG does not start with a valid IHDR chunk');
+  const width = u32(b, 16);
+  const height = u32(b, 20);
+  if (width === 0 || height === 0 || width > PNG_MAX || height > PNG_MAX) {
+    throw corrupt(`PNG header declares a ${width}x${height} image, which PNG does not allow`);
+  }
+  const depth = b[24] ?? 0;
+  const colour = PNG_COLOUR[b[25] ?? 0xff];
+  const bitsPerPixel = colour !== undefined && colour.depths.includes(depth) ? colour.channels * depth : undefined;
+  const idat: Uint8Array[] = [];
+  let i = 33;
+  for (;;) {
+    if (i + 8 > b.length) throw corrupt('PNG ends before its IEND chunk');
+    const length = u32(b, i);
+    const type = chunkType(b, i + 4);
+    if (length > PNG_MAX) throw corrupt(`PNG ${type} chunk declares an impossible length`);
+    const end = i + 12 + length;
+    if (end > b.length) throw corrupt(`PNG ends inside its ${type} chunk`);
+    if (type === 'IHDR') throw corrupt('PNG has a second IHDR chunk');
+    if (type === 'IDAT') idat.push(b.subarray(i + 8, i + 8 + length));
+    if (type === 'IEND') break;
+    i = end;
+  }
+  if (idat.length === 0) throw corrupt('PNG has no image data (IDAT)');
+  return { width, height, png: { bitsPerPixel, interlaced: b[28] === 1, idat } };
 }
 
 // SOFn markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
@@ -63,6 +121,13 @@ function readJpegHeader(b: Uint8Array): { width: number; height: number } {
     if (len < 2) throw corrupt('JPEG segment has an impossible length');
     if (isSof(marker)) {
       if (i + 7 > b.length) break;
+      // Baseline (C0), extended (C1) and progressive (C2) Huffman: what jpeg-js decodes.
+      if (marker > 0xc2) {
+        throw unsupported(
+          `JPEG uses a coding process (SOF${marker - 0xc0}: lossless, hierarchical or arithmetic) the decoder cannot read; ` +
+            're-encode it as a baseline or progressive JPEG, or convert it to PNG.',
+        );
+      }
       const height = u16(b, i + 3);
       const width = u16(b, i + 5);
       // Height 0 means "defined later by a DNL marker", which no decoder we ship supports.
@@ -75,19 +140,34 @@ function readJpegHeader(b: Uint8Array): { width: number; height: number } {
 }
 
 /**
+ * The format, declared size and (for PNG) layout of encoded bytes, without decoding pixels; refuses
+ * sizes over `maxPixels`. Work is O(number of chunks or segments), not O(pixels).
+ */
+export function inspect(bytes: Uint8Array, maxPixels: number): Inspected {
+  const format = detectFormat(bytes);
+  if (format === null) {
+    throw unsupported('unrecognised image format: pass PNG or JPEG bytes, or raw RGBA as { data, width, height }.');
+  }
+  if (format === 'png') {
+    // The size guard goes first, before the chunk walk: it needs only IHDR.
+    if (bytes.length >= 24 && chunkType(bytes, 12) === 'IHDR') {
+      const width = u32(bytes, 16);
+      const height = u32(bytes, 20);
+      if (width * height > maxPixels) throw tooLarge(width, height, maxPixels);
+    }
+    const { width, height, png } = readPng(bytes);
+    return { format, width, height, png };
+  }
+  const { width, height } = readJpegHeader(bytes);
+  if (width * height > maxPixels) throw tooLarge(width, height, maxPixels);
+  return { format, width, height };
+}
+
+/**
  * Reads the format and declared size of encoded bytes without decoding pixels,
  * and refuses sizes over `maxPixels`.
  */
 export function probe(bytes: Uint8Array, maxPixels: number): HeaderInfo {
-  const format = detectFormat(bytes);
-  if (format === null) {
-    throw new ImageError(
-      'TESSERA_IMAGE_FORMAT',
-      'unrecognised image format: pass PNG or JPEG bytes, or raw RGBA as { data, width, height }.',
-    );
-  }
-  const { width, height } = format === 'png' ? readPngHeader(bytes) : readJpegHeader(bytes);
-  if (width === 0 || height === 0) throw badSize(`${format} header declares a ${width}x${height} image`);
-  if (width * height > maxPixels) throw tooLarge(width, height, maxPixels);
+  const { format, width, height } = inspect(bytes, maxPixels);
   return { format, width, height };
 }

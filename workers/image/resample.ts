@@ -161,6 +161,7 @@ export function resizeBand(
   else throw badSize(`destination holds ${dst.length} bytes; expected the whole image (${plan.dstHeight * dw4}) or the band (${(y1 - y0) * dw4})`);
 
   const srcFirstRow = options.srcFirstRow ?? 0;
+  if (!Number.isSafeInteger(srcFirstRow) || srcFirstRow < 0) throw badSize(`srcFirstRow must be a non-negative integer, got ${srcFirstRow}`);
   const sw4 = plan.srcWidth * 4;
   const rows = sourceRowsFor(plan, y0, y1);
   if (src.length % sw4 !== 0 || (rows.end > rows.start && (rows.start < srcFirstRow || rows.end > srcFirstRow + src.length / sw4))) {
