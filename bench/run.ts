@@ -49,7 +49,7 @@ function buildTessera(): { build: string | undefined; how: string } {
     execFileSync(
       process.execPath,
       [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false'],
-      { cwd: ROOT, stdio: 'pipe' },
+      { cwd: ROOT, stdio: 'pipe', timeout: 5 * 60_000 },
     );
     return { build: BUILD_DIR, how: 'src/ compiled with tsconfig.build.json (plain JavaScript, as published)' };
   } catch (error) {
@@ -282,13 +282,25 @@ function formatDuration(ms: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
 
-/** Runs a scenario that has a script of its own, in a child process, its output passed through. */
+/** Runs a scenario that has a script of its own, in a child process, its output passed through; killed if it outlives SCRIPT_TIMEOUT_MS. */
+const SCRIPT_TIMEOUT_MS = { full: 30 * 60_000, quick: 10 * 60_000, tiny: 5 * 60_000 } as const;
 async function runScript(id: ScriptScenarioId, config: Config): Promise<void> {
   const args = ['--import', 'tsx', join(ROOT, SCRIPT_SCENARIOS[id]), '--threads', String(config.threads)];
   if (config.mode !== 'full') args.push('--runs', '3');
   if (config.mode === 'tiny') args.push('--items', '2000', '--stream', '5000', '--runs', '1');
-  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' }).on('exit', resolve));
-  if (code !== 0) throw new Error(`--scenario ${id} (${SCRIPT_SCENARIOS[id]}) exited with code ${code}`);
+  const limitMs = SCRIPT_TIMEOUT_MS[config.mode];
+  const code = await new Promise<number | string | null>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(`killed after ${limitMs / 60_000} min`);
+    }, limitMs);
+    child.on('exit', (c, signal) => {
+      clearTimeout(timer);
+      resolve(c ?? signal);
+    });
+  });
+  if (code !== 0) throw new Error(`--scenario ${id} (${SCRIPT_SCENARIOS[id]}) ${typeof code === 'string' && code.startsWith('killed') ? code : `exited with code ${code}`}`);
 }
 
 async function main(): Promise<void> {

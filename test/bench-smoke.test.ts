@@ -96,4 +96,13 @@ describe('bench harness (tiny sizes)', () => {
     }
     expect(report.samples.filter((s) => s.contender === 'tessera' && s.output).length).toBe(2);
   }, 120_000);
+
+  it('bench/soak.ts runs, measures the heap after GC and passes (a short run)', async () => {
+    const args = ['--expose-gc', '--import', 'tsx', 'bench/soak.ts', '--runs', '20000', '--warmup', '2000', '--checkpoints', '2'];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 60_000 });
+    expect(stdout).toMatch(/runs:\s+20,000 in [\d.]+ s: [\d,]+ runs\/s/);
+    expect(stdout).toMatch(/growth:\s+[+-][\d.]+ MiB \(limit 10 MiB\)/);
+    expect(stdout).toMatch(/completed 22,000, failed 0/);
+    expect(stdout).toContain('PASS');
+  }, 60_000);
 });
