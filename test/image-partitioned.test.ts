@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../src/index.ts';
 import type * as ImageTasks from '../workers/image.ts';
-import { imagePartitions, resizePartitioned } from '../workers/image/partition.ts';
+import { imagePartitions, resizePartitioned, resizeRawPartitioner } from '../workers/image/partition.ts';
 import { encode } from '../workers/image/codec.ts';
+import { toShared } from '../workers/image/shared.ts';
 import { noise } from './fixtures/images/generate.ts';
 import { track } from './helpers.ts';
 
@@ -74,5 +75,40 @@ describe('partitioned image resize through the pool', () => {
     });
     const ok = await resizePartitioned(pool, { image: png, width: 10, height: 10, format: 'raw' });
     expect(ok.data.length).toBe(10 * 10 * 4);
+  });
+});
+
+describe('resizeRaw partitioner on the main thread', () => {
+  it('split copies no pixels: every band views the source and one shared output; merge wraps that output', () => {
+    const src = toShared(noise(64, 48, 3));
+    const input = { src, width: 20, height: 15, fit: 'fill' as const };
+    const parts = resizeRawPartitioner.split(input, 4);
+    expect(parts.map((p) => [p.y0, p.y1])).toEqual([[0, 3], [3, 7], [7, 11], [11, 15]]);
+    for (const part of parts) {
+      expect(part.src.buffer).toBe(src.data.buffer);
+      expect(part.dst).toBe(parts[0]!.dst);
+      expect(part.plan).toBe(parts[0]!.plan);
+    }
+    const merged = resizeRawPartitioner.merge([], input, parts);
+    expect(merged.data.buffer).toBe(parts[0]!.dst);
+    expect([merged.width, merged.height]).toEqual([20, 15]);
+  });
+
+  it('keeps no state between split and merge: each merge reads only the parts it is given', () => {
+    const src = toShared(noise(64, 48, 3));
+    const input = { src, width: 20, height: 15 };
+    const first = resizeRawPartitioner.split(input, 2);
+    const second = resizeRawPartitioner.split(input, 3);
+    // Merged in the other order, and one of them twice: each gets its own buffer every time.
+    expect(resizeRawPartitioner.merge([], input, second).data.buffer).toBe(second[0]!.dst);
+    expect(resizeRawPartitioner.merge([], input, first).data.buffer).toBe(first[0]!.dst);
+    expect(resizeRawPartitioner.merge([], input, first).data.buffer).toBe(first[0]!.dst);
+    expect(first[0]!.dst).not.toBe(second[0]!.dst);
+    expect(() => resizeRawPartitioner.merge([], input, [])).toThrow(expect.objectContaining({ code: 'TESSERA_IMAGE_OPTION' }));
+  });
+
+  it('a source outside a SharedArrayBuffer runs as one band instead of being copied to every band', () => {
+    const parts = resizeRawPartitioner.split({ src: noise(64, 48, 3), width: 20, height: 15 }, 4);
+    expect(parts.map((p) => [p.y0, p.y1])).toEqual([[0, 15]]);
   });
 });
