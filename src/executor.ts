@@ -1,37 +1,52 @@
 /**
  * The only file that talks to piscina. piscina owns the threads (start, idle reaping, replacing the
  * dead, terminating on abort, resource limits); this file sends it batches, reads the results the
- * threads post, and works out what a thread's death means for each task of its batch.
+ * threads post, and works out what a failed batch means for each of its tasks.
+ *
+ * What a failed batch means comes from facts, never from an error's text:
+ * - whether a thread took it: the cell the thread claims in the shared slots (`worker/protocol.ts`);
+ * - whether that thread died, how, and with which exit code: the Worker's own `error` and `exit`
+ *   events, which this file listens to on every thread piscina starts.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { BatchSizer } from './batching.ts';
-import { MapItemError, ModuleLoadError, TaskInputError, TaskResultError, UnknownTaskError, WorkerCrashError } from './errors.ts';
+import {
+  ImageError,
+  MapItemError,
+  ModuleLoadError,
+  TaskInputError,
+  TaskResultError,
+  UnknownTaskError,
+  WorkerCrashError,
+  type CrashReason,
+  type ImageErrorCode,
+} from './errors.ts';
 import type { ResolvedPoolOptions } from './options.ts';
-import type { Batch, Task } from './task.ts';
+import { batchSizing, Sizer } from './sizer.ts';
+import { TaskState, type Batch, type Ledger, type Task } from './task.ts';
 import { uncloneableType } from './worker/clone.ts';
 import {
-  FIRST,
+  asNotice,
+  claimedBy,
+  encodeBatch,
+  encodeChunk,
+  encodeManifest,
   Kind,
+  openSlot,
   Status,
-  TAG,
   type BatchReply,
   type ItemFailure,
   type ManifestReply,
-  type Notice,
-  type Request,
   type WireError,
   type WorkerConfig,
 } from './worker/protocol.ts';
-import { fromWire } from './worker/wire-error.ts';
+import { describeValue, fromWire, type Rebuilder } from './worker/wire-error.ts';
 
-/** What the executor reports back to the pool. */
+/** What the executor asks of the pool. */
 export interface ExecutorHost {
-  /** The task finished; `ok` tells resolve from reject. Called at most once per task. */
-  settle(task: Task, ok: boolean, value: unknown): void;
-  /** These tasks were popped but never started (their thread died first): queue them again. */
+  /** These tasks were sent but never started (their thread died first, or they must go alone): queue them again. */
   requeue(tasks: Task[]): void;
   /** A slot freed up: dispatch more. */
   slotFreed(): void;
@@ -54,7 +69,7 @@ function resolveTsxApi(): string {
 }
 
 /** Module names a pool was built with and what its threads load. */
-function workerConfig(module: URL): WorkerConfig {
+function workerConfig(module: URL, slots: Int32Array): WorkerConfig {
   const entryIsTs = import.meta.url.endsWith('.ts');
   const entry = new URL(entryIsTs ? './worker/entry.ts' : './worker/entry.js', import.meta.url).href;
   let tsx: string | undefined;
@@ -62,55 +77,76 @@ function workerConfig(module: URL): WorkerConfig {
     try {
       tsx = resolveTsxApi();
     } catch (cause) {
-      throw new ModuleLoadError(module.href, new Error('TypeScript task modules need tsx: `npm install --save-dev tsx`.', { cause }));
+      throw new ModuleLoadError(
+        module.href,
+        new Error('TypeScript task modules need tsx (`npm install --save-dev tsx`), or compile the module and pass its .js (see taskModule).', { cause }),
+      );
     }
   }
-  return { entry, module: module.href, tsx };
+  return { entry, module: module.href, tsx, slots };
 }
 
-/** piscina's message for a thread that exited under a task (piscina 5 `onWorkerExit`); it has no code field. */
-const EXIT_MESSAGE = /^worker exited with code: (-?\d+)/;
-
-function crashError(error: unknown): WorkerCrashError {
-  const e = error as { code?: unknown; message?: unknown };
-  if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerCrashError('out-of-memory', undefined, error);
-  const exit = typeof e?.message === 'string' ? EXIT_MESSAGE.exec(e.message) : null;
-  if (exit) return new WorkerCrashError('exit', Number(exit[1]), error);
-  return new WorkerCrashError('uncaught-error', undefined, error);
+/** How a thread died, from its own events. */
+interface Death {
+  readonly reason: CrashReason;
+  exitCode: number | undefined;
+  readonly error: unknown;
+  /** Its `exit` came: every message it posted before has been delivered. */
+  exited: boolean;
+  /** Failed batches waiting for that. */
+  readonly waiting: Array<() => void>;
 }
+
+function crashError(death: Death): WorkerCrashError {
+  return new WorkerCrashError(death.reason, death.exitCode, death.error);
+}
+
+/** Errors of the catalogue a thread may throw (the image tasks'), rebuilt as their own class. */
+const rebuild: Rebuilder = (wire) => {
+  const code = wire.props['code'];
+  if (wire.name === 'ImageError' && typeof code === 'string' && code.startsWith('TESSERA_IMAGE_')) {
+    return new ImageError(code as ImageErrorCode, wire.message);
+  }
+  return undefined;
+};
+
+const decode = (wire: WireError): unknown => fromWire(wire, rebuild);
 
 export class Executor {
   readonly #piscina: Piscina;
   readonly #host: ExecutorHost;
+  readonly #ledger: Ledger;
   readonly #abortGrace: number;
   readonly #modulePath: string;
+  /** Batches sent whose results may still come. */
   readonly #batches = new Map<number, Batch>();
   readonly #cancelPorts = new Map<number, MessagePort>();
+  /** One cell per slot, plus the last for the manifest request. */
+  readonly #slots: Int32Array;
+  readonly #freeSlots: number[];
+  /** Threads that died recently, by thread id, until their failed batches are handled. */
+  readonly #deaths = new Map<number, Death>();
+  #deathCount = 0;
   #nextBatch = 0;
   #inFlight = 0;
-  /** Batches whose reply came in before all their results did. */
-  #lingering = 0;
-  /**
-   * Ref'd while a batch lingers. piscina unrefs a thread once its reply is in, but results posted
-   * on the thread's other port may still be on their way; without this the process could exit with
-   * a task's promise pending.
-   */
-  readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
   #destroyed = false;
   /** Slots: batches that may be on threads at once. */
   readonly capacity: number;
   /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
-  readonly sizer: BatchSizer;
+  readonly sizer: Sizer;
 
-  constructor(options: ResolvedPoolOptions, host: ExecutorHost) {
+  constructor(options: ResolvedPoolOptions, host: ExecutorHost, ledger: Ledger) {
     this.#host = host;
+    this.#ledger = ledger;
     this.#abortGrace = options.abortGrace;
     this.#modulePath = options.module.href;
     this.capacity = options.maxThreads * options.concurrentTasksPerWorker;
-    this.sizer = new BatchSizer(options.maxBatch);
+    this.sizer = new Sizer(batchSizing(options.maxBatch));
+    this.#slots = new Int32Array(new SharedArrayBuffer(4 * (this.capacity + 1)));
+    this.#freeSlots = Array.from({ length: this.capacity }, (_, i) => this.capacity - 1 - i);
     this.#piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker/bootstrap.js', import.meta.url)),
-      workerData: workerConfig(options.module),
+      workerData: workerConfig(options.module, this.#slots),
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
       idleTimeout: options.idleTimeout,
@@ -121,13 +157,8 @@ export class Executor {
       recordTiming: false,
       niceIncrement: options.niceIncrement,
     });
-    this.#piscina.on('message', (message: unknown) => {
-      if (Array.isArray(message) && message[0] === TAG) this.#onNotice(message as Notice);
-    });
-    this.#piscina.on('workerDestroy', (worker: { id: number }) => {
-      this.#cancelPorts.get(worker.id)?.close();
-      this.#cancelPorts.delete(worker.id);
-    });
+    this.#piscina.on('message', (message: unknown) => this.#onMessage(message));
+    this.#piscina.on('workerCreate', (created: { id: number }) => this.#watchThread(created.id));
     // A thread that dies with no task on it (an error thrown from a stray timer, say) is replaced by
     // piscina; there is no caller to tell, and an unhandled 'error' event would kill the process.
     this.#piscina.on('error', () => {});
@@ -148,44 +179,49 @@ export class Executor {
 
   /** Loads the module in a thread and lists its task names. */
   async manifest(): Promise<string[]> {
-    const request: Request = [Kind.Manifest];
-    const reply = (await this.#piscina.run(request)) as ManifestReply;
+    const slot = this.capacity;
+    const id = this.#nextId();
+    openSlot(this.#slots, slot, id);
+    let reply: ManifestReply;
+    try {
+      reply = (await this.#piscina.run(encodeManifest(slot, id))) as ManifestReply;
+    } catch (error) {
+      // The thread died loading the module (process.exit at import, out of memory), or piscina stopped.
+      const thread = claimedBy(this.#slots, slot);
+      const death = thread === 0 ? undefined : this.#deaths.get(thread);
+      throw new ModuleLoadError(this.#modulePath, death === undefined ? error : crashError(death));
+    }
     if (reply.ok) return reply.names;
-    throw new ModuleLoadError(this.#modulePath, fromWire(reply.error));
+    throw new ModuleLoadError(this.#modulePath, decode(reply.error));
   }
 
-  /** Sends tasks to a thread as one batch. A tracked batch holds exactly one task. */
-  send(tasks: Task[], tracked: boolean): void {
-    const id = this.#nextBatch++;
-    const controller = tracked ? new AbortController() : undefined;
+  /** Sends tasks to a thread as one batch. A tracked batch (signal or timeout) holds exactly one task. */
+  send(tasks: Task[]): void {
+    const first = tasks[0]!;
+    const tracked = first.signal !== undefined || first.timeout !== undefined;
+    const id = this.#nextId();
+    const slot = this.#freeSlots.pop()!;
     const batch: Batch = {
       id,
+      slot,
       tasks,
+      deathsAtSend: this.#deathCount,
+      controller: tracked ? new AbortController() : undefined,
       received: 0,
-      controller,
+      replied: false,
       thread: undefined,
       cancelled: false,
       cancelReason: undefined,
-      replied: false,
       graceTimer: undefined,
     };
-    const first = tasks[0]!;
-    let request: Request;
-    if (first.offset >= 0) {
-      first.batch = batch;
-      request = [Kind.Chunk, id, tracked, first.name, first.input as unknown[]];
-    } else {
-      request = [Kind.Batch, id, tracked];
-      for (let i = 0; i < tasks.length; i++) {
-        const task = tasks[i]!;
-        task.batch = batch;
-        request[FIRST + 2 * i] = task.name;
-        request[FIRST + 2 * i + 1] = task.input;
-      }
-    }
+    for (const task of tasks) this.#ledger.dispatch(task, batch);
+    const request =
+      first.offset !== undefined ? encodeChunk(slot, id, tracked, first.name, first.input as unknown[]) : encodeBatch(slot, id, tracked, tasks);
     this.#batches.set(id, batch);
     this.#inFlight++;
+    openSlot(this.#slots, slot, id);
     const transfer = tasks.length === 1 ? first.transfer : undefined;
+    const controller = batch.controller;
     const options =
       controller || transfer
         ? { ...(controller ? { signal: controller.signal } : {}), ...(transfer ? { transferList: transfer as TransferListItem[] } : {}) }
@@ -205,133 +241,227 @@ export class Executor {
     if (!batch?.controller || batch.cancelled) return;
     batch.cancelled = true;
     batch.cancelReason = reason;
+    // piscina's abort reason is never read (the caller was told already): no user value goes there.
     const controller = batch.controller;
     if (this.#abortGrace === 0) {
-      controller.abort(reason);
+      controller.abort();
       return;
     }
+    batch.graceTimer = setTimeout(() => controller.abort(), this.#abortGrace);
     // The task may already run even if its start notice is still on its way: the notice then
     // forwards the cancel. One not started when the grace ends is dropped from piscina's queue.
     if (batch.thread !== undefined) this.#forwardCancel(batch);
-    batch.graceTimer = setTimeout(() => controller.abort(reason), this.#abortGrace);
+  }
+
+  /** Tasks on threads whose callers are still waiting. */
+  *pendingTasks(): Iterable<Task> {
+    for (const batch of this.#batches.values()) for (const task of batch.tasks) if (task.state !== TaskState.Settled) yield task;
+  }
+
+  /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    for (const batch of this.#batches.values()) if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    this.#batches.clear();
+    for (const port of this.#cancelPorts.values()) port.close();
+    this.#cancelPorts.clear();
+    await this.#piscina.destroy();
+  }
+
+  #nextId(): number {
+    // Ids stay positive int32s: the slots hold them, and a claimed cell holds minus a thread id.
+    this.#nextBatch = (this.#nextBatch % 0x7fff_fffe) + 1;
+    return this.#nextBatch;
   }
 
   /** Aborts the `context.signal` of a cancelled batch's task, on its thread. */
   #forwardCancel(batch: Batch): void {
     const port = this.#cancelPorts.get(batch.thread!);
     if (port === undefined) return;
+    // The reason is a user's value: it may not clone, or even print.
     try {
       port.postMessage({ batch: batch.id, reason: batch.cancelReason });
     } catch {
-      port.postMessage({ batch: batch.id, reason: String(batch.cancelReason) });
+      port.postMessage({ batch: batch.id, reason: describeValue(batch.cancelReason) });
     }
   }
 
-  /** Tasks on threads whose callers are still waiting. */
-  *pendingTasks(): Iterable<Task> {
-    for (const batch of this.#batches.values()) for (const task of batch.tasks) if (!task.settled) yield task;
-  }
-
-  /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
-  async destroy(): Promise<void> {
-    this.#destroyed = true;
-    clearInterval(this.#keepAlive);
-    this.#batches.clear();
-    await this.#piscina.destroy();
-  }
-
-  #onNotice(notice: Notice): void {
-    if (notice[1] === 'result') {
-      const batch = this.#batches.get(notice[2]);
-      if (batch !== undefined) this.#deliver(batch, notice[3], notice[4], notice[5]);
-    } else if (notice[1] === 'start') {
-      const batch = this.#batches.get(notice[2]);
-      if (batch === undefined) return;
-      batch.thread = notice[3];
-      if (batch.cancelled) return this.#forwardCancel(batch);
-      const task = batch.tasks[0]!;
-      if (task.timeout !== undefined && !task.settled) {
-        task.timer = setTimeout(() => this.#host.timedOut(task), task.timeout);
+  /** Listens to a new thread's own events: how it dies, and its exit code. */
+  #watchThread(id: number): void {
+    const worker = this.#piscina.threads.find((thread) => thread.threadId === id) as Worker | undefined;
+    if (worker === undefined) return;
+    // piscina's listeners were attached first, so it has already rejected the thread's tasks when
+    // these run; the rejections are handled in microtasks after, by which time the death is recorded.
+    worker.on('error', (error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      this.#died(id, { reason: code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'uncaught-error', exitCode: undefined, error, exited: false, waiting: [] });
+    });
+    worker.once('exit', (exitCode: number) => {
+      this.#cancelPorts.get(id)?.close();
+      this.#cancelPorts.delete(id);
+      const death = this.#deaths.get(id);
+      if (death === undefined) {
+        this.#died(id, { reason: 'exit', exitCode, error: undefined, exited: true, waiting: [] });
+      } else {
+        death.exitCode = exitCode;
+        death.exited = true;
+        for (const resume of death.waiting.splice(0)) resume();
       }
-    } else if (notice[1] === 'hello') {
-      this.#cancelPorts.set(notice[2], notice[3]);
-      notice[3].unref();
+      // Every failed batch of this thread was handled in the microtasks after its death.
+      setImmediate(() => this.#deaths.delete(id));
+    });
+  }
+
+  #died(thread: number, death: Death): void {
+    this.#deathCount++;
+    this.#deaths.set(thread, death);
+  }
+
+  #onMessage(message: unknown): void {
+    const notice = asNotice(message);
+    if (notice === undefined) return;
+    switch (notice[1]) {
+      case Kind.Result: {
+        const [, , id, index, status, value] = notice;
+        const batch = this.#batches.get(id);
+        if (batch !== undefined) this.#deliver(batch, index, status, value);
+        return;
+      }
+      case Kind.Start: {
+        const [, , id, thread] = notice;
+        const batch = this.#batches.get(id);
+        if (batch === undefined) return;
+        batch.thread = thread;
+        if (batch.cancelled) return this.#forwardCancel(batch);
+        const task = batch.tasks[0]!;
+        if (task.timeout !== undefined) this.#ledger.startTimer(task, () => this.#host.timedOut(task));
+        return;
+      }
+      case Kind.Hello: {
+        const [, , thread, port] = notice;
+        this.#cancelPorts.set(thread, port);
+        port.unref();
+        return;
+      }
     }
   }
 
-  /** Settles task `index` of `batch` from its result. */
+  /** Settles task `index` of `batch` from its outcome. */
   #deliver(batch: Batch, index: number, status: Status, value: unknown): void {
-    const task = batch.tasks[index]!;
-    if (++batch.received === batch.tasks.length) {
-      this.#batches.delete(batch.id);
-      if (batch.replied && --this.#lingering === 0) this.#keepAlive.unref();
-    }
-    if (task.settled) return;
+    const task = batch.tasks[index];
+    if (task === undefined) return;
+    if (++batch.received === batch.tasks.length && batch.replied) this.#batches.delete(batch.id);
+    if (task.state === TaskState.Settled) return;
+    const ledger = this.#ledger;
     switch (status) {
       case Status.Ok:
-        return this.#host.settle(task, true, value);
+        ledger.settle(task, true, value);
+        return;
       case Status.Threw:
-        return this.#host.settle(task, false, fromWire(value as WireError));
+        ledger.settle(task, false, decode(value as WireError));
+        return;
       case Status.UnknownTask:
-        return this.#host.settle(task, false, new UnknownTaskError(task.name, value as string[]));
+        ledger.settle(task, false, new UnknownTaskError(task.name, value as string[]));
+        return;
       case Status.ModuleLoad:
-        return this.#host.settle(task, false, new ModuleLoadError(this.#modulePath, fromWire(value as WireError)));
+        ledger.settle(task, false, new ModuleLoadError(this.#modulePath, decode(value as WireError)));
+        return;
       case Status.ResultNotCloneable:
-        return this.#host.settle(task, false, new TaskResultError(fromWire(value as WireError)));
+        ledger.settle(task, false, new TaskResultError(decode(value as WireError)));
+        return;
       case Status.ItemThrew: {
         const failure = value as ItemFailure;
-        return this.#host.settle(task, false, new MapItemError(task.offset + failure.index, fromWire(failure.error)));
+        ledger.settle(task, false, new MapItemError(task.offset! + failure.index, decode(failure.error)));
+        return;
       }
     }
+  }
+
+  /** The batch's slot is free again: piscina is done with its request. */
+  #release(batch: Batch): void {
+    this.#inFlight--;
+    this.#freeSlots.push(batch.slot);
+    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
   }
 
   #onReply(batch: Batch, reply: BatchReply): void {
-    if (reply.length === 3) this.#deliver(batch, batch.tasks.length - 1, reply[1], reply[2]);
-    if (batch.received < batch.tasks.length) {
-      batch.replied = true;
-      if (this.#lingering++ === 0) this.#keepAlive.ref();
-    }
-    this.#inFlight--;
-    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
-    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    this.#release(batch);
+    const tasks = batch.tasks;
+    batch.replied = true;
+    if (reply.length === 3) this.#deliver(batch, tasks.length - 1, reply[1], reply[2]);
+    // The others' results came as notices, or are still on their way on the other port: the batch
+    // is forgotten when the last one is in.
+    else if (batch.received === tasks.length) this.#batches.delete(batch.id);
     // A chunk's time says nothing about single tasks; the map sizes its own chunks.
-    if (batch.tasks[0]!.offset < 0) this.sizer.record(batch.tasks.length, reply[0]);
+    if (tasks[0]!.offset === undefined) this.sizer.record(tasks.length, reply[0]);
     this.#host.slotFreed();
   }
 
   #onFailure(batch: Batch, error: unknown): void {
-    this.#inFlight--;
-    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
-    if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    this.#release(batch);
+    if (this.#destroyed || batch.cancelled) {
+      this.#batches.delete(batch.id);
+      this.#host.slotFreed();
+      return;
+    }
+    const thread = claimedBy(this.#slots, batch.slot);
+    const death = thread === 0 ? undefined : this.#deaths.get(thread);
+    if (death !== undefined && !death.exited) {
+      // An uncaught error is reported before the thread's other messages are drained; its exit comes
+      // after them. Blame only once every result it posted is in.
+      death.waiting.push(() => this.#handleFailure(batch, error, thread, death));
+      return;
+    }
+    this.#handleFailure(batch, error, thread, death);
+  }
+
+  #handleFailure(batch: Batch, error: unknown, thread: number, death: Death | undefined): void {
     this.#batches.delete(batch.id);
-    if (this.#destroyed) return;
-    const tasks = batch.tasks;
-    if ((error as Error)?.name === 'DataCloneError') {
-      // Nothing ran: find the culprit by sending the tasks one by one.
-      if (tasks.length > 1) {
-        for (const task of tasks) this.send([task], batch.controller !== undefined);
-      } else {
-        const task = tasks[0]!;
-        if (!task.settled) this.#host.settle(task, false, new TaskInputError(uncloneableType(task.input) ?? typeof task.input, error));
-      }
-    } else if (!batch.cancelled) {
-      // The thread died. Its results were all delivered before piscina reported the exit, so the
-      // first unsettled task is the one that was running; the ones after it never started.
-      const requeue: Task[] = [];
-      let blamed = false;
-      for (const task of tasks) {
-        if (task.settled) continue;
-        if (!blamed) {
-          blamed = true;
-          this.#host.settle(task, false, crashError(error));
-        } else {
-          task.batch = undefined;
-          requeue.push(task);
-        }
-      }
-      if (requeue.length > 0) this.#host.requeue(requeue);
+    if (!this.#destroyed) {
+      const unsettled = batch.tasks.filter((task) => task.state !== TaskState.Settled);
+      if (thread !== 0 && death !== undefined) this.#crashed(unsettled, death);
+      else if (thread !== 0) {
+        // The thread lives but piscina could not send the reply: only the last result rides in it,
+        // the others came as notices.
+        const last = batch.tasks[batch.tasks.length - 1]!;
+        this.#ledger.settle(last, false, new TaskResultError(error));
+      } else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
+      else this.#unsendable(unsettled, error);
     }
     this.#host.slotFreed();
   }
 
+  /**
+   * The thread died under the batch. Every result it posted was delivered first, so the first
+   * unsettled task is the one that was running; the ones after it never started.
+   */
+  #crashed(unsettled: Task[], death: Death): void {
+    const [running, ...rest] = unsettled;
+    if (running === undefined) return;
+    this.#ledger.settle(running, false, crashError(death));
+    this.#requeue(rest, false, undefined);
+  }
+
+  /** Nothing of the batch reached a thread: clone failed on the way out. Find the culprit alone. */
+  #unsendable(unsettled: Task[], error: unknown): void {
+    if (unsettled.length > 1) return this.#requeue(unsettled, true, error);
+    const task = unsettled[0];
+    if (task === undefined) return;
+    let valueType: string;
+    try {
+      valueType = uncloneableType(task.input) ?? (task.input === null ? 'null' : typeof task.input);
+    } catch {
+      valueType = 'unknown';
+    }
+    this.#ledger.settle(task, false, new TaskInputError(valueType, error));
+  }
+
+  #requeue(tasks: Task[], alone: boolean, error: unknown): void {
+    const back: Task[] = [];
+    for (const task of tasks) {
+      if (this.#ledger.requeue(task, alone)) back.push(task);
+      else this.#ledger.settle(task, false, new WorkerCrashError('exit', undefined, error));
+    }
+    if (back.length > 0) this.#host.requeue(back);
+  }
 }

@@ -26,5 +26,6 @@ export {
   ImageError,
   type ImageErrorCode,
 } from './errors.ts';
-export type { MapOptions, Partitioner, Partitions } from './partition.ts';
+export type { MapOptions } from './map.ts';
+export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
+import { describeValue } from './worker/wire-error.ts';
 
 /** Options of {@link createPool}. Every field but `module` is optional. */
 export interface PoolOptions {
@@ -108,7 +109,7 @@ function describe(value: unknown): string {
   try {
     shown = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
   } catch {
-    shown = Object.prototype.toString.call(value);
+    shown = describeValue(value);
   }
   return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
 }
@@ -151,9 +152,25 @@ function toModuleUrl(module: unknown): URL {
   return fail('module', 'a URL or an absolute path', module, true);
 }
 
+const POOL_OPTION_KEYS = [
+  'module',
+  'minThreads',
+  'maxThreads',
+  'maxQueue',
+  'idleTimeout',
+  'resourceLimits',
+  'concurrentTasksPerWorker',
+  'priorityAging',
+  'abortGrace',
+  'maxBatch',
+  'niceIncrement',
+] as const satisfies ReadonlyArray<keyof PoolOptions>;
+
 /** Validates pool options without mutating them and applies the defaults. */
-export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'an object', options, true);
+export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
+  if (typeof given !== 'object' || given === null) fail('options', 'an object', given, true);
+  // Each option read once: a getter could throw, or answer differently twice.
+  const options = Object.fromEntries(POOL_OPTION_KEYS.map((key) => [key, readOption(given, key)])) as unknown as PoolOptions;
   const module = toModuleUrl(options.module);
   const maxThreads = options.maxThreads === undefined ? availableParallelism() : checkInteger('maxThreads', options.maxThreads, 1);
   const minThreads =
@@ -184,16 +201,67 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
 /** Largest |priority| accepted: keeps the aging arithmetic exact in doubles. */
 export const MAX_PRIORITY = 1_000_000;
 
-/** Validates one run's options. Runs once per task, so it checks only the fields that are set. */
-export function checkRunOptions(options: RunOptions): void {
-  if (typeof options !== 'object' || options === null) fail('options', 'an object', options, true);
-  if (options.priority !== undefined) checkFinite('priority', options.priority, -MAX_PRIORITY, MAX_PRIORITY);
-  if (options.timeout !== undefined) {
-    const t = options.timeout;
-    if (typeof t !== 'number' || Number.isNaN(t)) fail('timeout', 'a number of milliseconds > 0', t, true);
-    if (!(t > 0) || t > 2_147_483_647) fail('timeout', 'a number of milliseconds from 1 to 2147483647', t, false);
+/** A run's options, read once and checked. */
+export interface RunSettings {
+  readonly priority: number;
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number | undefined;
+  readonly transfer: readonly TransferListItem[] | undefined;
+}
+
+/** Settings of a run given no options. */
+export const noRunOptions: RunSettings = Object.freeze({ priority: 0, signal: undefined, timeout: undefined, transfer: undefined });
+
+/** Reads `options[key]`; a getter or Proxy trap that throws becomes an option error. */
+export function readOption(options: object, key: string): unknown {
+  try {
+    return (options as Record<string, unknown>)[key];
+  } catch (cause) {
+    throw new InvalidOptionTypeError(`Expected \`${key}\` to be readable, but reading it threw. Pass a plain options object.`, { cause });
   }
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('signal', 'an AbortSignal', signal, true);
-  if (options.transfer !== undefined && !Array.isArray(options.transfer)) fail('transfer', 'an array of transferable objects', options.transfer, true);
+}
+
+/**
+ * Validates one run's options and returns what they say. Runs once per task, so it checks only the
+ * fields that are set, and reads each once (a getter could answer differently twice).
+ */
+export function checkRunOptions(options: unknown): RunSettings {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options, true);
+  const priority = readOption(options, 'priority');
+  const timeout = readOption(options, 'timeout');
+  const signal = readOption(options, 'signal');
+  const transfer = readOption(options, 'transfer');
+  if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
+    if (!(timeout > 0) || timeout > 2_147_483_647) fail('timeout', 'a number of milliseconds from 1 to 2147483647', timeout, false);
+  }
+  if (signal !== undefined && !isAbortSignal(signal)) fail('signal', 'an AbortSignal', signal, true);
+  if (transfer !== undefined && !Array.isArray(transfer)) fail('transfer', 'an array of transferable objects', transfer, true);
+  return {
+    priority: (priority as number | undefined) ?? 0,
+    signal: signal as AbortSignal | undefined,
+    timeout: timeout as number | undefined,
+    transfer: transfer === undefined ? undefined : copyList(transfer as TransferListItem[]),
+  };
+}
+
+function copyList(list: TransferListItem[]): TransferListItem[] {
+  try {
+    return Array.from(list);
+  } catch (cause) {
+    throw new InvalidOptionTypeError('Expected `transfer` to be a plain array of transferable objects, but reading it threw.', { cause });
+  }
+}
+
+/** A real AbortSignal: instanceof alone lets a Proxy of one through, whose getters then throw. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    if (!(value instanceof AbortSignal)) return false;
+    // The getter checks its receiver's brand: a Proxy or a fake fails here.
+    Reflect.get(AbortSignal.prototype, 'aborted', value);
+    return true;
+  } catch {
+    return false;
+  }
 }

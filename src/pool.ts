@@ -1,10 +1,12 @@
-import type { TransferListItem } from 'node:worker_threads';
 /**
- * The pool users hold: checks each run, admits it through the priority queue, hands queued tasks to
- * the executor in batches as slots free up, and owns the lifecycle (close, destroy).
+ * The pool users hold: a thin facade that checks each run, admits it through the priority queue,
+ * hands queued tasks to the executor in batches as slots free up, and owns the lifecycle (close,
+ * destroy). A task's state and the counts belong to the ledger (`task.ts`); signals to `abort.ts`;
+ * partitioned runs to `partition.ts`; maps to `map.ts`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SignalWatch } from './abort.ts';
 import {
   AbortError,
   ModuleLoadError,
@@ -15,12 +17,14 @@ import {
   TaskTimeoutError,
   UnknownTaskError,
 } from './errors.ts';
-import { Executor, type ExecutorHost } from './executor.ts';
-import { checkRunOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions } from './options.ts';
+import { Executor } from './executor.ts';
+import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
+import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
+import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
-import { Task } from './task.ts';
+import { Ledger, Task, TaskState } from './task.ts';
 import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
-import { checkMapOptions, checkPartitions, mapArray, mapStream, type ChunkSubmitter, type MapOptions, type Partitioner, type Partitions } from './partition.ts';
+import { describeValue } from './worker/wire-error.ts';
 
 /** A snapshot of what the pool is doing. */
 export interface PoolStats {
@@ -32,39 +36,39 @@ export interface PoolStats {
   queued: number;
   /** Waiting tasks counted by priority. */
   queuedByPriority: Record<string, number>;
-  /** Tasks on a thread whose callers are still waiting. */
+  /** Tasks on threads whose callers are still waiting (a partitioned run counts once). */
   running: number;
+  /** Tasks admitted since the pool started: each accepted `run`, and each chunk of a `map`. */
+  accepted: number;
   /** Tasks resolved since the pool started. */
   completed: number;
-  /** Tasks rejected since the pool started (thrown, crashed, timed out, aborted, destroyed). */
+  /** Tasks rejected after they were accepted (thrown, crashed, timed out, aborted, destroyed). */
   failed: number;
 }
 
-const enum State {
-  Open,
-  Closing,
-  Closed,
-  Destroyed,
-}
+const State = {
+  Open: 0,
+  Closing: 1,
+  Closed: 2,
+  Destroyed: 3,
+} as const;
+type State = (typeof State)[keyof typeof State];
 
 export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #options: ResolvedPoolOptions;
   readonly #queue: PriorityQueue<Task>;
+  readonly #ledger: Ledger;
+  readonly #signals: SignalWatch<Task>;
   readonly #executor: Executor;
+  readonly #fanOut: FanOut | undefined;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
-  #state = State.Open;
-  #running = 0;
-  #completed = 0;
-  #failed = 0;
+  #state: State = State.Open;
   #idleWaiters: Array<() => void> = [];
   #capacityWaiters: Array<() => void> = [];
-  /** Signals being listened to, with the unsettled tasks that carry them. */
-  readonly #watched = new WeakMap<AbortSignal, { tasks: Set<Task>; onAbort: () => void }>();
-  /** Parts of partitioned runs, admitted and waiting for a slot. */
-  readonly #backlog: Task[] = [];
-  readonly #partitions: ReadonlyMap<string, Partitioner> | undefined;
+  /** Maps in progress: closing or destroying the pool stops them. */
+  readonly #maps = new Set<(error: Error, always: boolean) => void>();
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
@@ -74,25 +78,35 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       throw new ModuleNotFoundError(resolved.module.href);
     }
     this.#options = resolved;
-    this.#partitions = checkPartitions(options.partitions);
+    const partitions = checkPartitions(readOption(options, 'partitions'));
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
-    const host: ExecutorHost = {
-      settle: (task, ok, value) => this.#settle(task, ok, value),
-      requeue: (tasks) => {
-        for (const task of tasks) {
-          this.#running--;
-          this.#queue.restore(task);
-        }
+    this.#signals = new SignalWatch<Task>((task, reason) => this.#abort(task, reason));
+    this.#ledger = new Ledger({
+      released: (task) => this.#signals.release(task),
+      drained: () => {
+        if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
       },
-      slotFreed: () => this.#pump(),
-      timedOut: (task) => {
-        task.timer = undefined;
-        const error = new TaskTimeoutError(task.timeout!);
-        this.#settle(task, false, error);
-        this.#executor.cancel(task, error);
+    });
+    this.#executor = new Executor(
+      resolved,
+      {
+        requeue: (tasks) => {
+          for (const task of tasks) {
+            if (task.counted) this.#queue.restore(task);
+          }
+          const parts = tasks.filter((task) => !task.counted);
+          if (parts.length > 0) this.#fanOut!.restore(parts);
+        },
+        slotFreed: () => this.#pump(),
+        timedOut: (task) => {
+          const error = new TaskTimeoutError(task.timeout!);
+          this.#ledger.settle(task, false, error);
+          this.#executor.cancel(task, error);
+        },
       },
-    };
-    this.#executor = new Executor(resolved, host);
+      this.#ledger,
+    );
+    this.#fanOut = partitions && new FanOut(partitions, this.#ledger, { cancel: (part, reason) => this.#executor.cancel(part, reason) });
     this.#ready = this.#executor.manifest().then(
       (names) => {
         this.#names = new Set(names);
@@ -100,6 +114,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       },
       (error: unknown) => {
         if (error instanceof ModuleLoadError) this.#loadError = error;
+        // Queued runs would only meet the same failure on a thread.
+        for (const task of this.#queue.drain()) this.#ledger.settle(task, false, error);
         throw error;
       },
     );
@@ -113,22 +129,15 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    */
   run<K extends TaskName<M>>(name: K, ...args: RunArgs<M, K>): Promise<TaskResult<M, K>>;
   run(name: string, input?: unknown, options?: RunOptions): Promise<unknown> {
-    let priority = 0;
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    let transfer: readonly TransferListItem[] | undefined;
+    let settings = noRunOptions;
     if (options !== undefined) {
       try {
-        checkRunOptions(options);
+        settings = checkRunOptions(options);
       } catch (error) {
         return Promise.reject(error);
       }
-      priority = options.priority ?? 0;
-      signal = options.signal;
-      timeout = options.timeout;
-      transfer = options.transfer;
     }
-    const task = this.#admit(name, input, priority, signal, timeout, transfer, -1);
+    const task = this.#admit(name, input, settings, undefined);
     return task instanceof Task ? task.promise : Promise.reject(task);
   }
 
@@ -137,7 +146,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    * order: an array for an array, an async iterable for any other iterable or async iterable (read
    * with bounded read-ahead, so a stream of any length runs in flat memory). The first failing item
    * rejects with `MapItemError` (its `index` and the task's error as `cause`) and cancels the chunks
-   * that have not started. `priority`, `signal` and `timeout` (per chunk) apply as in `run`.
+   * that have not started. `priority`, `signal` and `timeout` (per chunk) apply as in `run`. An
+   * abort, or closing the pool, stops the map at once and it stops reading its source.
    */
   map<K extends TaskName<M>>(name: K, items: readonly TaskInput<M, K>[], options?: MapOptions): Promise<TaskResult<M, K>[]>;
   map<K extends TaskName<M>>(
@@ -146,57 +156,70 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     options?: MapOptions,
   ): AsyncIterable<TaskResult<M, K>>;
   map(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): Promise<unknown[]> | AsyncIterable<unknown> {
-    const settings = checkMapOptions(options);
-    const submitter: ChunkSubmitter = {
+    let settings: MapSettings;
+    try {
+      settings = checkMapOptions(options);
+    } catch (error) {
+      // Problems known at once reject the promise, or the first step of the iteration, rather than throw.
+      if (Array.isArray(items)) return Promise.reject(error);
+      return (async function* () {
+        yield* [];
+        throw error;
+      })();
+    }
+    const submitter = {
       capacity: this.#executor.capacity,
-      submit: (chunk, offset) => this.#admit(name, chunk, settings.priority, options.signal, options.timeout, undefined, offset),
-      cancel: (task) => {
+      submit: (chunk: unknown[], offset: number, run: RunSettings) => this.#admit(name, chunk, run, offset),
+      cancel: (task: Task) => {
         if (this.#queue.remove(task)) {
-          this.#settle(task, false, new AbortError('map cancelled'));
-          if (this.#capacityWaiters.length > 0) this.#wakeProducers();
+          this.#ledger.settle(task, false, new AbortError('map cancelled'));
+          this.#afterRemoval();
         }
       },
+      enroll: (stop: (error: Error, always: boolean) => void) => {
+        if (this.#state !== State.Open) stop(this.#closedError(), true);
+        this.#maps.add(stop);
+        return () => void this.#maps.delete(stop);
+      },
     };
-    if (Array.isArray(items)) {
-      // Problems known at once (closed pool, bad options) reject the promise rather than throw.
-      if (settings.error) return Promise.reject(settings.error);
-      return mapArray(submitter, items, settings);
-    }
-    return mapStream(submitter, items, settings);
+    return Array.isArray(items) ? mapArray(submitter, items, settings) : mapStream(submitter, items, settings);
+  }
+
+  #closedError(): Error {
+    return this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError();
   }
 
   /**
-   * Admits one task (a run, or a chunk of a map when `offset >= 0`). Returns the task, or the error
-   * to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
+   * Admits one task (a run, or a chunk of a map when `offset` is set). Returns the task, or the
+   * error to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
    */
-  #admit(
-    name: string,
-    input: unknown,
-    priority: number,
-    signal: AbortSignal | undefined,
-    timeout: number | undefined,
-    transfer: readonly TransferListItem[] | undefined,
-    offset: number,
-  ): Task | Error {
-    if (this.#state !== State.Open) return this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError();
+  #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined): Task | Error {
+    if (this.#state !== State.Open) return this.#closedError();
+    const { signal } = run;
     if (signal?.aborted) return new AbortError(signal.reason);
     if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
-    if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(String(name), [...this.#names]);
+    if (typeof name !== 'string') return new UnknownTaskError(describeValue(name), this.#names === undefined ? [] : [...this.#names]);
+    if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(name, [...this.#names]);
     const queue = this.#queue;
-    const direct = queue.size === 0 && this.#backlog.length === 0 && this.#executor.free > 0;
-    if (!direct && offset < 0 && queue.isFull) return new QueueFullError(queue.capacity);
+    const fanOut = this.#fanOut;
+    const direct = queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
+    if (!direct && offset === undefined && queue.isFull) return new QueueFullError(queue.capacity);
 
-    const task = new Task(name, input, priority, signal, timeout, transfer, offset);
-    if (this.#partitions !== undefined && offset < 0) task.partitioner = this.#partitions.get(name);
+    const task = new Task({ name, input, priority: run.priority, signal, timeout: run.timeout, transfer: run.transfer, offset });
+    this.#ledger.admit(task);
     if (signal !== undefined) {
-      this.#watch(task, signal);
+      try {
+        this.#signals.watch(task);
+      } catch (error) {
+        this.#ledger.settle(task, false, error);
+        return task;
+      }
     }
     if (!direct) queue.push(task);
-    else if (task.partitioner === undefined) this.#dispatch([task]);
-    else {
-      this.#expand(task);
+    else if (offset === undefined && fanOut?.has(name)) {
+      fanOut.expand(task, this.#executor.free);
       this.#pump();
-    }
+    } else this.#dispatch([task]);
     return task;
   }
 
@@ -214,7 +237,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /** How many runs would be admitted now: free queue places, or free slots while nothing waits. */
   #room(): number {
     const queue = this.#queue;
-    const direct = queue.size === 0 && this.#backlog.length === 0 ? this.#executor.free : 0;
+    const waiting = queue.size + (this.#fanOut?.waiting ?? 0);
+    const direct = waiting === 0 ? this.#executor.free : 0;
     return Math.max(0, queue.capacity - queue.size) + direct;
   }
 
@@ -230,7 +254,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const resolve of waiters) resolve();
   }
 
-  /** Resolves when nothing is queued or running. */
+  /** Resolves when nothing is queued or running: every accepted task has settled. */
   onIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -239,26 +263,34 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   stats(): PoolStats {
     const threads = this.#executor.threads;
     const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
+    const ledger = this.#ledger;
     return {
       threads,
       idleThreads: threads - busy,
       queued: this.#queue.size,
       queuedByPriority: Object.fromEntries(this.#queue.countByPriority()),
-      running: this.#running,
-      completed: this.#completed,
-      failed: this.#failed,
+      running: ledger.running,
+      accepted: ledger.accepted,
+      completed: ledger.completed,
+      failed: ledger.failed,
     };
   }
 
-  /** Stops admitting (new runs reject with `PoolClosedError`), finishes what was accepted, then stops the threads. */
+  /**
+   * Stops admitting (new runs reject with `PoolClosedError`), finishes every accepted run, then stops
+   * the threads. A map whose input is not all submitted stops with `PoolClosedError` (it cannot
+   * finish without admitting more) and stops reading its source.
+   */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     if (this.#state === State.Destroyed) return this.#destroying ?? Promise.resolve();
     this.#state = State.Closing;
     this.#wakeAllProducers();
+    this.#stopMaps(new PoolClosedError(), false);
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
+        this.#ledger.dispose();
         await this.#executor.destroy();
       }
     });
@@ -270,10 +302,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#destroying) return this.#destroying;
     this.#state = State.Destroyed;
     const error = new PoolDestroyedError();
-    for (const task of this.#queue.drain()) this.#settle(task, false, error);
-    for (const task of this.#backlog.splice(0)) this.#settle(task, false, error);
-    for (const task of this.#executor.pendingTasks()) this.#settle(task, false, error);
+    const ledger = this.#ledger;
+    this.#stopMaps(error, true);
+    for (const task of this.#queue.drain()) ledger.settle(task, false, error);
+    if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) ledger.settle(task, false, error);
+    for (const task of [...this.#executor.pendingTasks()]) ledger.settle(task, false, error);
     this.#wakeAllProducers();
+    ledger.dispose();
     this.#destroying = this.#executor.destroy();
     this.#resolveIdle();
     return this.#destroying;
@@ -283,31 +318,36 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return this.close();
   }
 
-  #dispatch(tasks: Task[]): void {
-    this.#running += tasks.length;
-    const first = tasks[0]!;
-    this.#executor.send(tasks, first.signal !== undefined || first.timeout !== undefined);
+  #stopMaps(error: Error, always: boolean): void {
+    for (const stop of [...this.#maps]) stop(error, always);
   }
 
-  /** Fills free slots from the queue, batching when the queue is deep. */
+  #dispatch(tasks: Task[]): void {
+    this.#executor.send(tasks);
+  }
+
+  /** Fills free slots: parts of partitioned runs first, then the queue, batching when it is deep. */
   #pump(): void {
     const queue = this.#queue;
     const executor = this.#executor;
-    const backlog = this.#backlog;
-    // Parts of a partitioned run were admitted with it: they go before anything still queued.
-    while (executor.free > 0 && backlog.length > 0) this.#dispatch([backlog.shift()!]);
-    while (executor.free > 0 && queue.size > 0) {
-      const first = queue.pop()!;
-      if (first.partitioner !== undefined) {
-        this.#expand(first);
-        while (executor.free > 0 && backlog.length > 0) this.#dispatch([backlog.shift()!]);
+    const fanOut = this.#fanOut;
+    while (executor.free > 0) {
+      const part = fanOut?.take();
+      if (part !== undefined) {
+        this.#dispatch([part]);
+        continue;
+      }
+      const first = queue.pop();
+      if (first === undefined) break;
+      if (fanOut !== undefined && first.offset === undefined && first.counted && fanOut.has(first.name)) {
+        fanOut.expand(first, executor.free);
         continue;
       }
       const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
       const tasks = [first];
       while (tasks.length < size) {
         const next = queue.peek();
-        if (next === undefined || next.solo || next.partitioner !== undefined) break;
+        if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
         tasks.push(queue.pop()!);
       }
       this.#dispatch(tasks);
@@ -317,59 +357,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#backlog.length === 0 && this.#executor.inFlight === 0;
-  }
-
-  /**
-   * Fans a partitioned run out: its input is split into one part per free slot (at least one), the
-   * parts run as tasks with the run's priority, signal and timeout, and their results merge into
-   * the run's result. The first failing part rejects the run and drops the parts not yet started.
-   */
-  #expand(parent: Task): void {
-    const partitioner = parent.partitioner!;
-    let inputs: unknown[];
-    try {
-      inputs = partitioner.split(parent.input, Math.max(1, this.#executor.free));
-      if (!Array.isArray(inputs)) throw new TypeError(`The split of task \`${parent.name}\` must return an array of part inputs.`);
-    } catch (error) {
-      this.#settle(parent, false, error);
-      return;
-    }
-    const partTask = partitioner.task ?? parent.name;
-    const parts = inputs.map((input) => new Task(partTask, input, parent.priority, parent.signal, parent.timeout, undefined, -1));
-    const results = new Array<unknown>(parts.length);
-    let left = parts.length;
-    const finish = (): void => {
-      try {
-        this.#settle(parent, true, partitioner.merge(results, parent.input, inputs));
-      } catch (error) {
-        this.#settle(parent, false, error);
-      }
-    };
-    if (left === 0) return finish();
-    parts.forEach((part, i) => {
-      if (part.signal !== undefined) {
-        this.#watch(part, part.signal);
-      }
-      part.promise.then(
-        (value) => {
-          results[i] = value;
-          if (--left === 0 && !parent.settled) finish();
-        },
-        (error: unknown) => {
-          if (parent.settled) return;
-          this.#settle(parent, false, error);
-          for (const other of parts) {
-            const at = this.#backlog.indexOf(other);
-            if (at >= 0) {
-              this.#backlog.splice(at, 1);
-              this.#settle(other, false, error);
-            }
-          }
-        },
-      );
-      this.#backlog.push(part);
-    });
+    return this.#queue.size === 0 && (this.#fanOut === undefined || this.#fanOut.waiting === 0) && this.#ledger.running === 0;
   }
 
   #resolveIdle(): void {
@@ -378,59 +366,22 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const resolve of waiters) resolve();
   }
 
-  #abort(task: Task): void {
-    if (task.settled) return;
-    const reason = task.signal!.reason;
+  /** A task left the queue without running: room for producers, and maybe idle. */
+  #afterRemoval(): void {
+    if (this.#capacityWaiters.length > 0) this.#wakeProducers();
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
+  }
+
+  #abort(task: Task, reason: unknown): void {
+    if (task.state === TaskState.Settled) return;
+    const error = new AbortError(reason);
     if (this.#queue.remove(task)) {
-      this.#settle(task, false, new AbortError(reason));
-      if (this.#capacityWaiters.length > 0) this.#wakeProducers();
-      if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
+      this.#ledger.settle(task, false, error);
+      this.#afterRemoval();
       return;
     }
-    this.#settle(task, false, new AbortError(reason));
+    this.#ledger.settle(task, false, error);
     this.#executor.cancel(task, reason);
-  }
-
-  /**
-   * One abort listener per signal, however many tasks share it (a request's signal across its
-   * sub-tasks, a map's chunks): a listener per task would trip Node's MaxListenersExceededWarning
-   * at 11 and cost an EventTarget insertion each.
-   */
-  #watch(task: Task, signal: AbortSignal): void {
-    let watched = this.#watched.get(signal);
-    if (watched === undefined) {
-      const tasks = new Set<Task>();
-      const onAbort = (): void => {
-        this.#watched.delete(signal);
-        for (const t of tasks) this.#abort(t);
-      };
-      watched = { tasks, onAbort };
-      this.#watched.set(signal, watched);
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    watched.tasks.add(task);
-  }
-
-  #unwatch(task: Task, signal: AbortSignal): void {
-    const watched = this.#watched.get(signal);
-    if (watched === undefined || !watched.tasks.delete(task) || watched.tasks.size > 0) return;
-    this.#watched.delete(signal);
-    signal.removeEventListener('abort', watched.onAbort);
-  }
-
-  #settle(task: Task, ok: boolean, value: unknown): void {
-    if (task.settled) return;
-    task.settled = true;
-    if (task.batch !== undefined) this.#running--;
-    if (task.timer !== undefined) clearTimeout(task.timer);
-    if (task.signal !== undefined) this.#unwatch(task, task.signal);
-    if (ok) {
-      this.#completed++;
-      task.resolve(value);
-    } else {
-      this.#failed++;
-      task.reject(value);
-    }
   }
 }
 

@@ -1,17 +1,53 @@
+/**
+ * A run's record and its lifecycle: queued → dispatched → settled.
+ *
+ * {@link Ledger} is the one owner of a task's state, its timer and the counts that depend on them;
+ * nothing else writes those fields. The queue owns only its own bookkeeping ({@link QueueEntry}), and
+ * the executor only the fields of a {@link Batch}.
+ */
 import type { TransferListItem } from 'node:worker_threads';
-import type { Partitioner } from './partition.ts';
 import type { QueueEntry } from './queue.ts';
 
-/** A batch of tasks sent to one thread in one message. */
+/** Where a task is. */
+export const TaskState = {
+  /** Admitted, waiting for a slot (in the queue, or a part in its run's backlog). */
+  Queued: 0,
+  /** On a thread; for a partitioned run, its parts are out. */
+  Dispatched: 1,
+  /** Resolved or rejected: nothing changes after this. */
+  Settled: 2,
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** What a task is made from. */
+export interface TaskSpec {
+  readonly name: string;
+  /** The input, or for a chunk the array of its items. */
+  readonly input: unknown;
+  readonly priority: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly timeout?: number | undefined;
+  readonly transfer?: readonly TransferListItem[] | undefined;
+  /** A chunk of `pool.map`: the index of its first item in the map's input. */
+  readonly offset?: number | undefined;
+  /** A part of a partitioned run: internal, so not counted in the pool's stats (its run is). */
+  readonly part?: boolean;
+}
+
+/** A batch of tasks sent to one thread in one message. Its fields belong to the executor. */
 export interface Batch {
   readonly id: number;
+  /** Its cell in the slots the threads claim (see `worker/protocol.ts`). */
+  readonly slot: number;
   readonly tasks: readonly Task[];
-  /** Results received so far. */
-  received: number;
-  /** piscina's reply is in (results may still be on their way on the other port). */
-  replied: boolean;
+  /** Threads that had died when it was sent: tells "died before it started" from "never sent". */
+  readonly deathsAtSend: number;
   /** Tracked batches only: aborting it makes piscina terminate the thread. */
   readonly controller: AbortController | undefined;
+  /** Outcomes received so far, by notice or in the reply. */
+  received: number;
+  /** piscina's reply is in (notices may still be on their way on the other port). */
+  replied: boolean;
   /** Thread running it, once a tracked batch announced its start. */
   thread: number | undefined;
   /** The caller gave up on it (abort, timeout): piscina's rejection that follows is expected. */
@@ -22,40 +58,158 @@ export interface Batch {
   graceTimer: NodeJS.Timeout | undefined;
 }
 
-/** One accepted `run`: its promise, its options, and where it is. */
+/** One accepted run, map chunk or part: its promise, its options, and where it is. */
 export class Task implements QueueEntry {
+  // Written by PriorityQueue alone.
   key = 0;
   seq = 0;
   queued = false;
-  settled = false;
+
+  // Written by Ledger alone.
+  state: TaskState = TaskState.Queued;
   /** Set while it is on a thread. */
   batch: Batch | undefined = undefined;
   /** Pending timeout, once it started. */
   timer: NodeJS.Timeout | undefined = undefined;
-  resolve!: (value: unknown) => void;
-  reject!: (reason: unknown) => void;
-  /** Set when the task's runs are split into parts (see `PoolOptions.partitions`). */
-  partitioner: Partitioner | undefined = undefined;
+  /** Times it went back to the queue because its thread died before it started. */
+  requeues = 0;
+  /** Must travel alone: it may be stopped, it moves buffers, it is a chunk, or it failed to send in a batch. */
+  solo: boolean;
+
+  readonly name: string;
+  readonly input: unknown;
+  readonly priority: number;
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number | undefined;
+  readonly transfer: readonly TransferListItem[] | undefined;
+  readonly offset: number | undefined;
+  /** Counted in the pool's stats: false for the parts of a partitioned run. */
+  readonly counted: boolean;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
-  /** Needs a message of its own: it may be stopped, it moves buffers, or it is a chunk of many items. */
-  readonly solo: boolean;
+  #resolve!: (value: unknown) => void;
+  #reject!: (reason: unknown) => void;
 
-  constructor(
-    readonly name: string,
-    /** The input, or for a chunk the array of its items. */
-    readonly input: unknown,
-    readonly priority: number,
-    readonly signal: AbortSignal | undefined,
-    readonly timeout: number | undefined,
-    readonly transfer: readonly TransferListItem[] | undefined,
-    /** For a chunk of a map, the index of its first item; -1 for a run. */
-    readonly offset: number,
-  ) {
+  constructor(spec: TaskSpec) {
+    this.name = spec.name;
+    this.input = spec.input;
+    this.priority = spec.priority;
+    this.signal = spec.signal;
+    this.timeout = spec.timeout;
+    this.transfer = spec.transfer;
+    this.offset = spec.offset;
+    this.counted = spec.part !== true;
+    this.solo = spec.signal !== undefined || spec.timeout !== undefined || spec.transfer !== undefined || spec.offset !== undefined;
     this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
-    this.solo = signal !== undefined || timeout !== undefined || transfer !== undefined || offset >= 0;
+  }
+
+  /** For the ledger alone: settles the promise. */
+  finish(ok: boolean, value: unknown): void {
+    if (ok) this.#resolve(value);
+    else this.#reject(value);
+  }
+}
+
+/** What the ledger tells its owner. */
+export interface LedgerHooks {
+  /** The task settled: release what it held (its signal listener). */
+  released(task: Task): void;
+  /** No counted task is on a thread any more. */
+  drained(): void;
+}
+
+/** Tasks that may go back to the queue after their thread died before starting them. */
+const MAX_REQUEUES = 3;
+
+/**
+ * The one owner of every task's state, timer and counts. Every settle of every task goes through
+ * {@link settle}, which is what makes "settles exactly once" a property of one function.
+ */
+export class Ledger {
+  /** Counted tasks admitted. */
+  accepted = 0;
+  /** Counted tasks on threads (a partitioned run counts while its parts are out). */
+  running = 0;
+  completed = 0;
+  failed = 0;
+  readonly #hooks: LedgerHooks;
+  /**
+   * Ref'd while a counted task is on a thread. piscina unrefs a thread once its reply is in, but
+   * results posted on the thread's other port may still be on their way, and a partitioned run or a
+   * map waits on several: without this the process could exit with a caller's promise pending.
+   */
+  readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
+
+  constructor(hooks: LedgerHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** A task was admitted. */
+  admit(task: Task): void {
+    if (task.counted) this.accepted++;
+  }
+
+  /** The task left for a thread in `batch`, or (no batch) a partitioned run's parts went out. */
+  dispatch(task: Task, batch: Batch | undefined): void {
+    task.state = TaskState.Dispatched;
+    task.batch = batch;
+    if (task.counted && this.running++ === 0) this.#keepAlive.ref();
+  }
+
+  /**
+   * The task's thread died before starting it: it goes back to waiting. Returns false when it has
+   * done so too often (the caller then settles it).
+   */
+  requeue(task: Task, alone: boolean): boolean {
+    if (task.state !== TaskState.Dispatched || task.requeues >= MAX_REQUEUES) return false;
+    task.requeues++;
+    task.state = TaskState.Queued;
+    task.batch = undefined;
+    if (alone) task.solo = true;
+    if (task.counted) this.#left();
+    return true;
+  }
+
+  /** Starts the task's timeout; `fire` runs when it passes. */
+  startTimer(task: Task, fire: () => void): void {
+    if (task.state !== TaskState.Dispatched || task.timer !== undefined) return;
+    task.timer = setTimeout(() => {
+      task.timer = undefined;
+      fire();
+    }, task.timeout);
+  }
+
+  /** Settles the task once; later calls return false and change nothing. */
+  settle(task: Task, ok: boolean, value: unknown): boolean {
+    if (task.state === TaskState.Settled) return false;
+    const wasRunning = task.state === TaskState.Dispatched;
+    task.state = TaskState.Settled;
+    if (task.timer !== undefined) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+    }
+    if (task.signal !== undefined) this.#hooks.released(task);
+    if (task.counted) {
+      if (ok) this.completed++;
+      else this.failed++;
+      if (wasRunning) this.#left();
+    }
+    task.finish(ok, value);
+    return true;
+  }
+
+  #left(): void {
+    if (--this.running === 0) {
+      this.#keepAlive.unref();
+      this.#hooks.drained();
+    }
+  }
+
+  /** Stops holding the process open. */
+  dispose(): void {
+    clearInterval(this.#keepAlive);
   }
 }

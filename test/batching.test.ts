@@ -1,50 +1,60 @@
 import { describe, expect, test } from 'vitest';
-import { BATCH_BUDGET_MS, BatchSizer } from '../src/batching.ts';
+import { batchSizing, chunkSizing, Sizer } from '../src/sizer.ts';
 import type * as order from './fixtures/order.ts';
 import { Gate, SharedLog, makePool } from './helpers.ts';
 
-describe('BatchSizer', () => {
+const BATCH_BUDGET_MS = batchSizing(64).targetMs;
+
+describe('Sizer, configured for batches', () => {
   test('a lone task, or no more tasks than slots, goes out alone', () => {
-    const sizer = new BatchSizer(64);
+    const sizer = new Sizer(batchSizing(64));
     expect(sizer.next(1, 1)).toBe(1);
     expect(sizer.next(4, 4)).toBe(1);
     expect(sizer.next(3, 8)).toBe(1);
   });
 
   test('maxBatch: 1 turns batching off', () => {
-    const sizer = new BatchSizer(1);
+    const sizer = new Sizer(batchSizing(1));
     expect(sizer.next(1000, 1)).toBe(1);
     sizer.record(100, 0.001);
     expect(sizer.next(1000, 1)).toBe(1);
   });
 
   test('before any batch was timed, batches stay small', () => {
-    const sizer = new BatchSizer(64);
+    const sizer = new Sizer(batchSizing(64));
     const n = sizer.next(1000, 1);
     expect(n).toBeGreaterThan(1);
     expect(n).toBeLessThan(64);
   });
 
   test('fast tasks: a batch takes at most its slot share of the queue, and at most maxBatch', () => {
-    const sizer = new BatchSizer(64);
+    const sizer = new Sizer(batchSizing(64));
     sizer.record(100, 0.0001 * 100); // 0.1 µs per task
     expect(sizer.next(10, 2)).toBe(5);
     expect(sizer.next(11, 2)).toBe(6);
     expect(sizer.next(10_000, 2)).toBe(64);
-    expect(new BatchSizer(8).next(10_000, 2)).toBeLessThanOrEqual(8);
+    expect(new Sizer(batchSizing(8)).next(10_000, 2)).toBeLessThanOrEqual(8);
   });
 
   test('slow tasks: a batch holds about BATCH_BUDGET_MS of work, at least one task', () => {
-    const sizer = new BatchSizer(64);
+    const sizer = new Sizer(batchSizing(64));
     sizer.record(1, BATCH_BUDGET_MS / 4);
     expect(sizer.next(1000, 1)).toBe(4);
-    const slow = new BatchSizer(64);
+    const slow = new Sizer(batchSizing(64));
     slow.record(1, BATCH_BUDGET_MS * 50);
     expect(slow.next(1000, 1)).toBe(1);
   });
 
+  test('configured for map chunks: a stream of unknown length gets chunks of about 4 ms of items', () => {
+    const sizer = new Sizer(chunkSizing);
+    expect(sizer.next(undefined, 2)).toBe(chunkSizing.untimed);
+    sizer.record(100, 1); // 10 µs per item
+    expect(sizer.next(undefined, 2)).toBe(400);
+    expect(sizer.next(100, 2)).toBe(50);
+  });
+
   test('the per-task time is a moving average: one slow batch does not pin batches at 1 forever', () => {
-    const sizer = new BatchSizer(64);
+    const sizer = new Sizer(batchSizing(64));
     sizer.record(1, BATCH_BUDGET_MS * 10);
     expect(sizer.next(1000, 1)).toBe(1);
     for (let i = 0; i < 100; i++) sizer.record(64, 0.001);

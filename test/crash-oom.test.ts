@@ -10,7 +10,8 @@ test('a task that runs out of memory rejects with WorkerCrashError (reason out-o
   const before = await pool.run('threadId');
   const error = await pool.run('oom').catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WorkerCrashError);
-  expect(error).toMatchObject({ code: 'TESSERA_WORKER_CRASH', reason: 'out-of-memory', exitCode: undefined });
+  // The exit code comes from the Worker's own exit event, which follows the out-of-memory error.
+  expect(error).toMatchObject({ code: 'TESSERA_WORKER_CRASH', reason: 'out-of-memory', exitCode: expect.any(Number) });
   expect((error as Error).message).toContain('out of memory');
   // A normal task succeeds afterwards, on a replacement thread (with the same limits).
   const after = await pool.run('threadId');

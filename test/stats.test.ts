@@ -12,6 +12,7 @@ test('a fresh pool: minThreads threads, all idle, nothing counted', async () => 
     queued: 0,
     queuedByPriority: {},
     running: 0,
+    accepted: 0,
     completed: 0,
     failed: 0,
   });
@@ -42,6 +43,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     queued: 5,
     queuedByPriority: { '0': 3, '5': 1, '-1.5': 1 },
     running: 2,
+    accepted: 7,
     completed: 0,
     failed: 0,
   });
@@ -56,6 +58,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     queued: 0,
     queuedByPriority: {},
     running: 0,
+    accepted: 7,
     completed: 6,
     failed: 1,
   });
@@ -79,5 +82,5 @@ test('aborts, timeouts and crashes count as failed; threads are replaced', async
   await blocked;
   expect(await pool.run('echo', 2)).toBe(2);
   await pool.onIdle();
-  expect(pool.stats()).toMatchObject({ threads: 1, idleThreads: 1, running: 0, completed: 2, failed: 3 });
+  expect(pool.stats()).toMatchObject({ threads: 1, idleThreads: 1, running: 0, accepted: 5, completed: 2, failed: 3 });
 });

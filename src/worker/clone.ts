@@ -15,7 +15,12 @@ export function surelyCloneable(value: unknown): boolean {
   // Most small results are primitives: answer those without allocating the budget.
   const type = typeof value;
   if (type !== 'object') return type !== 'function' && type !== 'symbol';
-  return check(value, { left: BUDGET });
+  // A result is a user's value: a getter or a Proxy trap that throws means "not proven safe".
+  try {
+    return check(value, { left: BUDGET });
+  } catch {
+    return false;
+  }
 }
 
 function check(value: unknown, budget: { left: number }): boolean {
@@ -34,18 +39,33 @@ function check(value: unknown, budget: { left: number }): boolean {
   return true;
 }
 
-/** Names the first value in `input` that structured clone rejects (for `TaskInputError`; off the hot path). */
-export function uncloneableType(input: unknown, seen = new Set<unknown>()): string | undefined {
-  if (typeof input === 'function') return 'function';
-  if (typeof input === 'symbol') return 'symbol';
-  if (input === null || typeof input !== 'object' || seen.has(input)) return undefined;
-  seen.add(input);
-  if (input instanceof WeakMap || input instanceof WeakSet || input instanceof WeakRef) return input.constructor.name;
-  if (input instanceof Promise) return 'Promise';
-  const values = input instanceof Map ? [...input.keys(), ...input.values()] : input instanceof Set ? [...input] : Object.values(input);
-  for (const value of values) {
-    const found = uncloneableType(value, seen);
-    if (found) return found;
+/** Nesting past which structured clone may run out of stack: named when nothing else is found. */
+const DEEP = 2_000;
+
+/**
+ * Names the first value in `input` that structured clone rejects (for `TaskInputError`; off the hot
+ * path). `input` may be hostile: a getter or Proxy trap that throws while looking is named instead.
+ * Iterative, so a deeply nested input cannot overflow the stack here too.
+ */
+export function uncloneableType(input: unknown): string | undefined {
+  try {
+    const seen = new Set<unknown>();
+    const stack: Array<[unknown, number]> = [[input, 0]];
+    let deepest = 0;
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop()!;
+      if (typeof value === 'function') return 'function';
+      if (typeof value === 'symbol') return 'symbol';
+      if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+      seen.add(value);
+      if (depth > deepest) deepest = depth;
+      if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) return value.constructor.name;
+      if (value instanceof Promise) return 'Promise';
+      const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+      for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], depth + 1]);
+    }
+    return deepest >= DEEP ? `object nested ${deepest} levels deep` : undefined;
+  } catch {
+    return 'getter or Proxy trap that throws';
   }
-  return undefined;
 }

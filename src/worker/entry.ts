@@ -1,15 +1,24 @@
 /**
- * What each worker thread runs: loads the pool's task module once, then runs the batches piscina
+ * What each worker thread runs: loads the pool's task module once, then runs the requests piscina
  * hands it. Never imports main-thread modules.
+ *
+ * Every function here is total: whatever a task throws, returns or rejects with (a Proxy, a throwing
+ * getter, no prototype) becomes that task's outcome. The handler never throws and never rejects, so a
+ * piscina error for a request can only mean the request never arrived or the thread died.
  */
 import { MessageChannel, parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { TaskContext } from './context.ts';
 import {
-  FIRST,
+  claim,
+  batchInput,
+  batchName,
+  batchSize,
+  helloNotice,
   Kind,
+  resultNotice,
+  startNotice,
   Status,
-  TAG,
   type BatchReply,
   type BatchRequest,
   type Cancel,
@@ -33,35 +42,46 @@ const controllers = new Map<number, AbortController>();
 const cancels = new MessageChannel();
 cancels.port1.on('message', (message: Cancel) => controllers.get(message.batch)?.abort(message.reason));
 cancels.port1.unref();
-parent.postMessage([TAG, 'hello', threadId, cancels.port2], [cancels.port2]);
+parent.postMessage(helloNotice(threadId, cancels.port2), [cancels.port2]);
 
 let tasks: Map<string, TaskFunction> | undefined;
 let taskNames: string[] = [];
 let loadError: WireError | undefined;
 
+/**
+ * import() resolves its promise with the module namespace, and a namespace that exports `then` is a
+ * thenable: the promise would call that export instead of resolving. A one-line wrapper module
+ * re-exports the namespace under a name, so what import() resolves with never has a `then`.
+ */
+function importNamespace(href: string): Promise<{ tasks: Record<string, unknown> }> {
+  const source = `export * as tasks from ${JSON.stringify(href)};`;
+  return import(`data:text/javascript,${encodeURIComponent(source)}`) as Promise<{ tasks: Record<string, unknown> }>;
+}
+
 // Starts loading at once so the first task does not pay for it; a failure is reported per task.
-const loading = import(config.module).then(
-  (module: Record<string, unknown>) => {
+const loading = importNamespace(config.module)
+  .then((loaded) => {
     const found = new Map<string, TaskFunction>();
-    for (const [name, value] of Object.entries(module)) {
+    for (const [name, value] of Object.entries(loaded.tasks)) {
       if (typeof value === 'function') found.set(name, value as TaskFunction);
     }
     tasks = found;
     taskNames = [...found.keys()];
-  },
-  (error: unknown) => {
+  })
+  .catch((error: unknown) => {
     loadError = toWire(error);
-  },
-);
+  });
 
 const untrackedContext: TaskContext = Object.freeze({ signal: new AbortController().signal });
 
-function send(batch: number, index: number, status: Status, value: unknown): void {
+/** Posts a task's outcome as a `Result` notice; a value that cannot be posted becomes `ResultNotCloneable`. */
+function post(batch: number, index: number, status: Status, value: unknown): void {
   try {
-    if (isTransfer(value)) parent.postMessage([TAG, 'result', batch, index, status, value.value], value[TRANSFER] as TransferListItem[]);
-    else parent.postMessage([TAG, 'result', batch, index, status, value]);
+    if (isTransfer(value)) parent.postMessage(resultNotice(batch, index, status, value.value), value[TRANSFER] as TransferListItem[]);
+    else parent.postMessage(resultNotice(batch, index, status, value));
   } catch (error) {
-    parent.postMessage([TAG, 'result', batch, index, Status.ResultNotCloneable, toWire(error)]);
+    // toWire's output always clones.
+    parent.postMessage(resultNotice(batch, index, Status.ResultNotCloneable, toWire(error)));
   }
 }
 
@@ -70,19 +90,17 @@ interface Outcome {
   value: unknown;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
+const ok = (value: unknown): Outcome => ({ status: Status.Ok, value });
+const threw = (error: unknown): Outcome => ({ status: Status.Threw, value: toWire(error) });
 
 /**
  * For a tracked request: its context, whose signal the main thread can abort, and the start notice
  * that starts its timeout. Untracked requests share one context whose signal never aborts.
  */
-function track(batch: number, tracked: boolean): TaskContext {
-  if (!tracked) return untrackedContext;
+function track(batch: number): TaskContext {
   const controller = new AbortController();
   controllers.set(batch, controller);
-  parent.postMessage([TAG, 'start', batch, threadId]);
+  parent.postMessage(startNotice(batch, threadId));
   return { signal: controller.signal };
 }
 
@@ -94,14 +112,12 @@ function runOne(name: string, input: unknown, context: TaskContext): Outcome | P
   let value: unknown;
   try {
     value = fn(input, context);
+    // Reading `then` runs a getter on a user's value: inside the try.
+    if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<unknown>).then !== 'function') return ok(value);
   } catch (error) {
-    return { status: Status.Threw, value: toWire(error) };
+    return threw(error);
   }
-  if (!isThenable(value)) return { status: Status.Ok, value };
-  return Promise.resolve(value).then(
-    (result): Outcome => ({ status: Status.Ok, value: result }),
-    (error: unknown): Outcome => ({ status: Status.Threw, value: toWire(error) }),
-  );
+  return Promise.resolve(value).then(ok, threw);
 }
 
 /** Runs one task over each item of a chunk, in order, stopping at the first failure. */
@@ -115,22 +131,29 @@ async function runChunk(name: string, items: unknown[], context: TaskContext): P
     if (outcome.status !== Status.Ok) return outcome;
     results[i] = outcome.value;
   }
-  return { status: Status.Ok, value: { results, ms: performance.now() - start } };
+  return ok({ results, ms: performance.now() - start });
 }
+
+type Reply = BatchReply | ManifestReply;
 
 /**
  * piscina's handler: one call per request. Returns a plain value when every task was synchronous,
  * so a lone synchronous task costs no promise on this side.
  */
-export default function handle(request: Request): BatchReply | ManifestReply | Promise<BatchReply | ManifestReply> {
-  if (tasks === undefined && loadError === undefined) return loading.then(() => handle(request));
+export default function handle(request: Request): Reply | Promise<Reply> {
+  const [, slot, id] = request;
+  claim(config.slots, slot, id, threadId);
+  if (tasks === undefined && loadError === undefined) return loading.then(() => run(request));
+  return run(request);
+}
+
+function run(request: Request): Reply | Promise<Reply> {
   if (request[0] === Kind.Manifest) {
     return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
   }
-  const id = request[1];
-  const tracked = request[2];
-  const context = tracked ? track(id, true) : untrackedContext;
-  const reply = request[0] === Kind.Chunk ? chunk(request, context) : batch(request, context);
+  const [, , id, tracked] = request;
+  const context = tracked ? track(id) : untrackedContext;
+  const reply = request[0] === Kind.Chunk ? chunk(request, context) : batch(request, context, 0, performance.now());
   if (!tracked) return reply;
   const untrack = (): void => void controllers.delete(id);
   if (reply instanceof Promise) return reply.finally(untrack);
@@ -139,10 +162,11 @@ export default function handle(request: Request): BatchReply | ManifestReply | P
 }
 
 async function chunk(request: ChunkRequest, context: TaskContext): Promise<BatchReply> {
+  const [, , id, , name, items] = request;
   const start = performance.now();
-  const outcome = await runChunk(request[3], request[4], context);
+  const outcome = await runChunk(name, items, context);
   if (!surelyCloneable(outcome.value)) {
-    send(request[1], 0, outcome.status, outcome.value);
+    post(id, 0, outcome.status, outcome.value);
     return [performance.now() - start];
   }
   return [performance.now() - start, outcome.status, outcome.value];
@@ -153,25 +177,27 @@ async function chunk(request: ChunkRequest, context: TaskContext): Promise<Batch
  * when the thread dies, and requeue the ones that never started. Stays synchronous until a task
  * returns a promise.
  */
-function batch(request: BatchRequest, context: TaskContext, from = FIRST, start = performance.now()): BatchReply | Promise<BatchReply> {
-  for (let at = from; at < request.length; at += 2) {
-    const outcome = runOne(request[at] as string, request[at + 1], context);
+function batch(request: BatchRequest, context: TaskContext, from: number, start: number): BatchReply | Promise<BatchReply> {
+  const size = batchSize(request);
+  for (let i = from; i < size; i++) {
+    const outcome = runOne(batchName(request, i), batchInput(request, i), context);
     if (outcome instanceof Promise) {
-      return outcome.then((settled) => finishOne(request, at, settled, start) ?? batch(request, context, at + 2, start));
+      return outcome.then((settled) => finishOne(request, i, size, settled, start) ?? batch(request, context, i + 1, start));
     }
-    const reply = finishOne(request, at, outcome, start);
+    const reply = finishOne(request, i, size, outcome, start);
     if (reply) return reply;
   }
   return [performance.now() - start];
 }
 
-/** Sends the result of the task at `at`, or returns the reply that carries it when it is the batch's last. */
-function finishOne(request: BatchRequest, at: number, outcome: Outcome, start: number): BatchReply | undefined {
-  const last = at + 2 >= request.length;
+/** Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last. */
+function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | undefined {
+  const last = i + 1 === size;
   if (last && surelyCloneable(outcome.value)) {
     // The last result rides in the reply: a lone task costs one message each way.
     return [performance.now() - start, outcome.status, outcome.value];
   }
-  send(request[1], (at - FIRST) >> 1, outcome.status, outcome.value);
+  const [, , id] = request;
+  post(id, i, outcome.status, outcome.value);
   return last ? [performance.now() - start] : undefined;
 }

@@ -1,7 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 
 /**
- * Every message the main thread and a worker thread exchange, in one place.
+ * Every message the main thread and a worker thread exchange, with the encoders and decoders both
+ * sides call: no other file computes a position in a message.
  *
  * Three channels carry them:
  * - piscina's task channel: a {@link Request} goes to a thread, a {@link BatchReply} or
@@ -9,11 +10,11 @@ import type { MessagePort } from 'node:worker_threads';
  *   result when it is plainly cloneable, so a lone task costs one message each way;
  * - the thread's `parentPort` (piscina re-emits those messages as its pool's `'message'` event):
  *   {@link Notice}s, one per other finished task. Node drains this port before it reports a thread's
- *   exit, so every result a thread sent before it died is seen before its crash is;
- * - a per-thread MessagePort the thread hands over in its `hello`: {@link Cancel}s go to the thread,
+ *   exit, so every result a thread sent before it died is seen before its death is;
+ * - a per-thread MessagePort the thread hands over in its `Hello`: {@link Cancel}s go to the thread,
  *   so a running task's `context.signal` can abort.
  *
- * This file is imported by both sides and imports only types.
+ * Every message is tagged by one {@link Kind}. This file is imported by both sides and imports only types.
  */
 
 /*
@@ -22,36 +23,102 @@ import type { MessagePort } from 'node:worker_threads';
  * about 1.3 µs more than the equivalent flat array.
  */
 
-/** Tags a parentPort message as ours (user code may post on parentPort too). */
+/** Marks a parentPort message as ours (user code may post on parentPort too). */
 export const TAG = 'tessera' as const;
 
-/** First element of a {@link Request}. */
+/** What a message is: the first element of a request, the second of a notice. */
 export const Kind = {
-  /** Runs tasks one after another on one thread. */
+  /** Request: runs tasks one after another on one thread. */
   Batch: 0,
-  /** Runs one task over many items (a chunk of `pool.map`). */
+  /** Request: runs one task over many items (a chunk of `pool.map`). */
   Chunk: 1,
-  /** Loads the module and lists its task names. */
+  /** Request: loads the module and lists its task names. */
   Manifest: 2,
+  /** Notice: one task of a batch finished. */
+  Result: 3,
+  /** Notice: a tracked batch is about to run; its timeout starts now. */
+  Start: 4,
+  /** Notice: a thread started; cancels for it go to the port it sends. */
+  Hello: 5,
 } as const;
 
 /**
- * `[Kind.Batch, batch id, tracked, name₀, input₀, name₁, input₁, …]`. Results come back as `result`
- * notices, the last one usually in the {@link BatchReply}. A tracked batch holds one task with a signal
- * or timeout: the thread announces its start and listens for a cancel.
+ * `[Kind.Batch, slot, batch id, tracked, name₀, input₀, name₁, input₁, …]`. Every request starts with
+ * its slot and id: the main thread puts the id in `slots[slot]` when it sends, and the thread that
+ * takes the request swaps it for minus its thread id before it runs anything (see {@link claim}), so
+ * the main thread knows whether a failed request ever reached a thread, and which. A tracked batch
+ * holds one task with a signal or timeout: the thread announces its start and listens for a cancel.
  */
-export type BatchRequest = [kind: typeof Kind.Batch, batch: number, tracked: boolean, ...namesAndInputs: unknown[]];
+export type BatchRequest = [kind: typeof Kind.Batch, slot: number, batch: number, tracked: boolean, ...namesAndInputs: unknown[]];
 
-/** `[Kind.Chunk, batch id, tracked, name, items]`: replies with a {@link ChunkValue}. */
-export type ChunkRequest = [kind: typeof Kind.Chunk, batch: number, tracked: boolean, name: string, items: unknown[]];
+/** `[Kind.Chunk, slot, batch id, tracked, name, items]`: replies with a {@link ChunkValue}. */
+export type ChunkRequest = [kind: typeof Kind.Chunk, slot: number, batch: number, tracked: boolean, name: string, items: unknown[]];
 
-/** Asks a thread to load the module and list its task names; replies with a {@link ManifestReply}. */
-export type ManifestRequest = [kind: typeof Kind.Manifest];
+/** `[Kind.Manifest, slot, id]`: asks a thread to load the module and list its task names. */
+export type ManifestRequest = [kind: typeof Kind.Manifest, slot: number, batch: number];
 
 export type Request = BatchRequest | ChunkRequest | ManifestRequest;
 
-/** Where a batch request's first name sits; task i's name is at `FIRST + 2i`, its input right after. */
-export const FIRST = 3;
+/** Where a batch request's first name sits. */
+const FIRST = 4;
+
+/** What a batch request carries of each task. */
+interface Sendable {
+  readonly name: string;
+  readonly input: unknown;
+}
+
+export function encodeBatch(slot: number, batch: number, tracked: boolean, tasks: readonly Sendable[]): BatchRequest {
+  const request: BatchRequest = [Kind.Batch, slot, batch, tracked];
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    request[FIRST + 2 * i] = task.name;
+    request[FIRST + 2 * i + 1] = task.input;
+  }
+  return request;
+}
+
+export function encodeChunk(slot: number, batch: number, tracked: boolean, name: string, items: unknown[]): ChunkRequest {
+  return [Kind.Chunk, slot, batch, tracked, name, items];
+}
+
+export function encodeManifest(slot: number, id: number): ManifestRequest {
+  return [Kind.Manifest, slot, id];
+}
+
+/** Main thread, before sending request `id` in `slot`. */
+export function openSlot(slots: Int32Array, slot: number, id: number): void {
+  Atomics.store(slots, slot, id);
+}
+
+/**
+ * Thread, before running a request. A compare-exchange, so a thread that takes a request the main
+ * thread already gave up on (a cancelled one, its slot reused) cannot overwrite the new request's cell.
+ */
+export function claim(slots: Int32Array, slot: number, id: number, thread: number): void {
+  Atomics.compareExchange(slots, slot, id, -thread);
+}
+
+/** Main thread: the thread that took the request in `slot`, or 0 if none did. */
+export function claimedBy(slots: Int32Array, slot: number): number {
+  const cell = Atomics.load(slots, slot);
+  return cell < 0 ? -cell : 0;
+}
+
+/** Tasks in a batch request. */
+export function batchSize(request: BatchRequest): number {
+  return (request.length - FIRST) >> 1;
+}
+
+/** Name of task `i` of a batch request. */
+export function batchName(request: BatchRequest, i: number): string {
+  return request[FIRST + 2 * i] as string;
+}
+
+/** Input of task `i` of a batch request. */
+export function batchInput(request: BatchRequest, i: number): unknown {
+  return request[FIRST + 2 * i + 1];
+}
 
 /** A chunk's result: one per item, in order. */
 export interface ChunkValue {
@@ -68,13 +135,13 @@ export interface ItemFailure {
 
 /**
  * Returned when a batch has run: `[elapsed ms]`, or `[elapsed ms, status, value]` when the last
- * task's result rides along instead of in a `result` notice.
+ * task's result rides along instead of in a `Result` notice.
  */
 export type BatchReply = [elapsed: number] | [elapsed: number, status: Status, value: unknown];
 
 export type ManifestReply = { readonly ok: true; readonly names: string[] } | { readonly ok: false; readonly error: WireError };
 
-/** How a task ended, in a `result` notice. */
+/** How a task ended. */
 export const Status = {
   /** `value` is the result. */
   Ok: 0,
@@ -91,16 +158,33 @@ export const Status = {
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
-/** `[TAG, 'result', batch id, index in the batch, status, value]`: one task of a batch finished. */
-export type ResultNotice = [tag: typeof TAG, kind: 'result', batch: number, index: number, status: Status, value: unknown];
+/** `[TAG, Kind.Result, batch id, index in the batch, status, value]`: one task of a batch finished. */
+export type ResultNotice = [tag: typeof TAG, kind: typeof Kind.Result, batch: number, index: number, status: Status, value: unknown];
 
-/** `[TAG, 'start', batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
-export type StartNotice = [tag: typeof TAG, kind: 'start', batch: number, thread: number];
+/** `[TAG, Kind.Start, batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
+export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, batch: number, thread: number];
 
-/** `[TAG, 'hello', thread id, port]`: sent once when a thread starts; cancels go to the port. */
-export type HelloNotice = [tag: typeof TAG, kind: 'hello', thread: number, port: MessagePort];
+/** `[TAG, Kind.Hello, thread id, port]`: sent once when a thread starts; cancels go to the port. */
+export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, thread: number, port: MessagePort];
 
 export type Notice = ResultNotice | StartNotice | HelloNotice;
+
+export function resultNotice(batch: number, index: number, status: Status, value: unknown): ResultNotice {
+  return [TAG, Kind.Result, batch, index, status, value];
+}
+
+export function startNotice(batch: number, thread: number): StartNotice {
+  return [TAG, Kind.Start, batch, thread];
+}
+
+export function helloNotice(thread: number, port: MessagePort): HelloNotice {
+  return [TAG, Kind.Hello, thread, port];
+}
+
+/** The notice in a parentPort message, or undefined for a message a task posted itself. */
+export function asNotice(message: unknown): Notice | undefined {
+  return Array.isArray(message) && message[0] === TAG ? (message as Notice) : undefined;
+}
 
 /** Main → thread over the hello port: abort the running tracked batch's `context.signal`. */
 export interface Cancel {
@@ -129,4 +213,6 @@ export interface WorkerConfig {
   readonly module: string;
   /** href of tsx's ESM API, when the entry or the task module is TypeScript. */
   readonly tsx: string | undefined;
+  /** One cell per request slot: see {@link claim}. */
+  readonly slots: Int32Array;
 }
