@@ -340,12 +340,23 @@ async function main(): Promise<void> {
       )
     : undefined;
   bar?.start(jobs.length, 0, { task: 'starting' });
+  // A contender (other than tessera) whose children timed out MAX_TIMEOUTS times sits out its remaining
+  // ones, so one that hangs every time costs a few time limits, not one per repetition and job.
+  const MAX_TIMEOUTS = 2;
+  const timeouts = new Map<string, number>();
   for (const [order, job] of jobs.entries()) {
     const label = `${job.need} · ${job.contender.id} · rep ${job.rep + 1}`;
     bar?.update(order, { task: label });
+    const base = { need: job.need, job: job.job, contender: job.contender.id, rep: job.rep + 1, order, params: job.params };
+    if (job.contender.id !== BASELINE && (timeouts.get(job.contender.id) ?? 0) >= MAX_TIMEOUTS) {
+      samples.push({ ...base, error: `not run: ${job.contender.id} timed out ${MAX_TIMEOUTS} times`, failure: 'skipped', elapsedMs: 0 });
+      if (!tty) console.log(`[${order + 1}/${jobs.length}] ${label}: SKIPPED (timed out ${MAX_TIMEOUTS} times before)`);
+      continue;
+    }
     const timeoutMs = childTimeoutMs(job, config);
     const { output, error, failure, elapsedMs } = await runChild(job, config.threads, tessera.build, timeoutMs);
-    samples.push({ need: job.need, job: job.job, contender: job.contender.id, rep: job.rep + 1, order, params: job.params, output, error, failure, elapsedMs, timeoutMs });
+    samples.push({ ...base, output, error, failure, elapsedMs, timeoutMs });
+    if (failure === 'timed out') timeouts.set(job.contender.id, (timeouts.get(job.contender.id) ?? 0) + 1);
     if (!tty) console.log(`[${order + 1}/${jobs.length}] ${label}: ${failure === undefined ? 'ok' : failure.toUpperCase()} in ${(elapsedMs / 1000).toFixed(1)} s`);
     if (error !== undefined) {
       if (bar) bar.stop();
@@ -369,7 +380,9 @@ async function main(): Promise<void> {
   if (problems.length > 0) console.log(`\nWARNING: contenders disagree on results:\n  ${problems.map((p) => p.text).join('\n  ')}`);
   if (failures.length > 0) {
     console.log(`\nWARNING: ${failures.length} child run(s) did not finish (marked in the tables; "error" in the JSON):`);
-    for (const f of failures) console.log(`  ${f.need} · ${f.contender} · rep ${f.rep}: ${f.failure ?? 'failed'} after ${(f.elapsedMs / 1000).toFixed(1)} s`);
+    for (const f of failures) {
+      console.log(`  ${f.need} · ${f.contender} · rep ${f.rep}: ${f.failure === 'skipped' ? f.error : `${f.failure ?? 'failed'} after ${(f.elapsedMs / 1000).toFixed(1)} s`}`);
+    }
   }
   // Other contenders' failures are reported above and marked; only tessera's own make the run fail.
   const ownFailures = failures.filter((f) => f.contender === BASELINE);

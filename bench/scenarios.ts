@@ -22,8 +22,8 @@ import { median, sig, type MetricDef, type RowData, type SectionData } from './r
 /** The child jobs a scenario can need. */
 export type Need = 'burst' | 'burstPriority' | 'stream' | 'cpuScaling' | 'cpuLatency';
 
-/** Why a child gave no result: killed at its time limit, or exited without one. */
-export type Failure = 'timed out' | 'failed';
+/** Why a child gave no result: killed at its time limit, exited without one, or not run (its contender timed out too often). */
+export type Failure = 'timed out' | 'failed' | 'skipped';
 
 /** One child process: one job, one contender, one repetition. */
 export interface Sample {
@@ -71,10 +71,11 @@ function selected(config: Config): ContenderInfo[] {
 function failedNote(samples: Sample[], need: Need, id: string): string | undefined {
   const mine = samples.filter((s) => s.need === need && s.contender === id);
   const parts: string[] = [];
-  for (const failure of ['timed out', 'failed'] as const) {
+  for (const failure of ['timed out', 'failed', 'skipped'] as const) {
     const n = mine.filter((s) => s.error !== undefined && (s.failure ?? 'failed') === failure).length;
     if (n === 0) continue;
-    parts.push(mine.length === 1 ? failure : `${n} of ${mine.length} runs ${failure}`);
+    const shown = failure === 'skipped' ? 'not run' : failure;
+    parts.push(mine.length === 1 ? shown : `${n} of ${mine.length} runs ${shown}`);
   }
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
