@@ -127,6 +127,10 @@ export class Executor {
   /** Threads that died recently, by thread id, until their failed batches are handled. */
   readonly #deaths = new Map<number, Death>();
   #deathCount = 0;
+  /** Settles once the manifest request did; the module then loaded, or `#loadFailure` says why not. */
+  #loaded: Promise<void> | undefined;
+  #loadSettled = false;
+  #loadFailure: ModuleLoadError | undefined;
   #nextBatch = 0;
   #inFlight = 0;
   #destroyed = false;
@@ -177,8 +181,20 @@ export class Executor {
     return this.#piscina.threads.length;
   }
 
-  /** Loads the module in a thread and lists its task names. */
-  async manifest(): Promise<string[]> {
+  /** Loads the module in a thread and lists its task names. Called once. */
+  manifest(): Promise<string[]> {
+    const names = this.#loadManifest();
+    this.#loaded = names.then(
+      () => {},
+      (error: unknown) => {
+        this.#loadFailure = error as ModuleLoadError;
+      },
+    );
+    void this.#loaded.then(() => (this.#loadSettled = true));
+    return names;
+  }
+
+  async #loadManifest(): Promise<string[]> {
     const slot = this.capacity;
     const id = this.#nextId();
     openSlot(this.#slots, slot, id);
@@ -416,6 +432,11 @@ export class Executor {
   }
 
   #handleFailure(batch: Batch, error: unknown, thread: number, death: Death | undefined): void {
+    if (thread === 0 && !this.#loadSettled && this.#loaded !== undefined) {
+      // Not started, while the module may be what kills threads: wait for the manifest's verdict.
+      void this.#loaded.then(() => this.#handleFailure(batch, error, thread, death));
+      return;
+    }
     this.#batches.delete(batch.id);
     if (!this.#destroyed) {
       const unsettled = batch.tasks.filter((task) => task.state !== TaskState.Settled);
@@ -457,6 +478,11 @@ export class Executor {
   }
 
   #requeue(tasks: Task[], alone: boolean, error: unknown): void {
+    const failure = this.#loadFailure;
+    if (failure !== undefined) {
+      for (const task of tasks) this.#ledger.settle(task, false, new ModuleLoadError(this.#modulePath, failure.cause));
+      return;
+    }
     const back: Task[] = [];
     for (const task of tasks) {
       if (this.#ledger.requeue(task, alone)) back.push(task);

@@ -30,15 +30,16 @@ export interface MapOptions extends Omit<RunOptions, 'transfer'> {
 export interface ChunkSubmitter {
   /** The pool's slots. */
   readonly capacity: number;
-  /** Admits one chunk; returns its task or the error that stopped it. */
-  submit(items: unknown[], offset: number, run: RunSettings): Task | Error;
+  /** Admits one chunk; returns its task or the error that stopped it. `finite`: a map of an array. */
+  submit(items: unknown[], offset: number, run: RunSettings, finite: boolean): Task | Error;
   /** Drops a chunk that has not started. */
   cancel(task: Task): void;
   /**
-   * Registers a running map, so closing or destroying the pool stops it (`always`: even when all its
-   * input is in); returns the function that unregisters it.
+   * Registers a running map: destroying the pool stops it, and so does closing it unless the map is
+   * `finite` (a map of an array was accepted whole, so close() lets it finish). Returns the function
+   * that unregisters it.
    */
-  enroll(stop: (error: Error, always: boolean) => void): () => void;
+  enroll(stop: (error: Error) => void, finite: boolean): () => void;
 }
 
 export interface MapSettings {
@@ -76,7 +77,7 @@ class Mapper {
   readonly #window: number;
   readonly #pending: Pending[] = [];
   #offset = 0;
-  #inputDone = false;
+  readonly #finite: boolean;
   #failure: { error: unknown } | undefined;
   /** Wakes the one wait in progress (the map waits on one thing at a time). */
   #wake: (() => void) | undefined;
@@ -84,15 +85,13 @@ class Mapper {
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.#fail(new AbortError(this.#signal!.reason));
 
-  constructor(submitter: ChunkSubmitter, settings: MapSettings) {
+  constructor(submitter: ChunkSubmitter, settings: MapSettings, finite: boolean) {
     this.#submitter = submitter;
+    this.#finite = finite;
     this.#settings = settings;
     this.#sizer = new Sizer(chunkSizing);
     this.#window = settings.window ?? 2 * submitter.capacity;
-    // Closing the pool lets a map finish if its whole input is submitted; otherwise it could not.
-    this.#unenroll = submitter.enroll((error, always) => {
-      if (always || !this.#inputDone) this.#fail(error);
-    });
+    this.#unenroll = submitter.enroll((error) => this.#fail(error), finite);
     // The map listens itself: while it waits on its source no chunk may be carrying the signal.
     this.#signal = settings.run.signal;
     if (this.#signal?.aborted) this.#onAbort();
@@ -105,11 +104,6 @@ class Mapper {
 
   get idle(): boolean {
     return this.#pending.length === 0;
-  }
-
-  /** Every item has been submitted. */
-  inputDone(): void {
-    this.#inputDone = true;
   }
 
   get stopped(): boolean {
@@ -136,7 +130,7 @@ class Mapper {
 
   submit(items: unknown[]): void {
     if (this.#failure !== undefined) return;
-    const task = this.#submitter.submit(items, this.#offset, this.#settings.run);
+    const task = this.#submitter.submit(items, this.#offset, this.#settings.run, this.#finite);
     this.#offset += items.length;
     if (task instanceof Error) return this.#fail(task);
     this.#pending.push({ task, count: items.length });
@@ -181,7 +175,7 @@ function slice(items: readonly unknown[], from: number, to: number): unknown[] {
 
 /** `pool.map` over an array. */
 export async function mapArray(submitter: ChunkSubmitter, items: readonly unknown[], settings: MapSettings): Promise<unknown[]> {
-  const mapper = new Mapper(submitter, settings);
+  const mapper = new Mapper(submitter, settings, true);
   try {
     let length: number;
     try {
@@ -197,7 +191,6 @@ export async function mapArray(submitter: ChunkSubmitter, items: readonly unknow
         const size = mapper.chunkSize(length - read);
         mapper.submit(slice(items, read, read + size));
         read += size;
-        if (read >= length) mapper.inputDone();
       }
       mapper.check();
       for (const result of await mapper.takeOldest()) out[written++] = result;
@@ -215,7 +208,7 @@ export async function* mapStream(
   settings: MapSettings,
 ): AsyncGenerator<unknown> {
   const iterator = iterate(source);
-  const mapper = new Mapper(submitter, settings);
+  const mapper = new Mapper(submitter, settings, false);
   let exhausted = false;
   /** A read of the source that has not answered: the map does not wait on it once stopped. */
   let stuck = false;
@@ -235,7 +228,6 @@ export async function* mapStream(
           } else step = next as IteratorResult<unknown>;
           if (step.done) {
             exhausted = true;
-            mapper.inputDone();
             break;
           }
           items.push(step.value);

@@ -67,8 +67,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #state: State = State.Open;
   #idleWaiters: Array<() => void> = [];
   #capacityWaiters: Array<() => void> = [];
-  /** Maps in progress: closing or destroying the pool stops them. */
-  readonly #maps = new Set<(error: Error, always: boolean) => void>();
+  /** Maps in progress, with whether they are finite: destroying the pool stops them, closing it the endless ones. */
+  readonly #maps = new Map<(error: Error) => void, boolean>();
+  /** Maps of arrays in progress: close() waits for them, as for any accepted run. */
+  #finiteMaps = 0;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
@@ -169,17 +171,25 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     }
     const submitter = {
       capacity: this.#executor.capacity,
-      submit: (chunk: unknown[], offset: number, run: RunSettings) => this.#admit(name, chunk, run, offset),
+      submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean) => this.#admit(name, chunk, run, offset, finite),
       cancel: (task: Task) => {
         if (this.#queue.remove(task)) {
           this.#ledger.settle(task, false, new AbortError('map cancelled'));
           this.#afterRemoval();
         }
       },
-      enroll: (stop: (error: Error, always: boolean) => void) => {
-        if (this.#state !== State.Open) stop(this.#closedError(), true);
-        this.#maps.add(stop);
-        return () => void this.#maps.delete(stop);
+      enroll: (stop: (error: Error) => void, finite: boolean) => {
+        if (this.#state !== State.Open) {
+          stop(this.#closedError());
+          return () => {};
+        }
+        this.#maps.set(stop, finite);
+        if (finite) this.#finiteMaps++;
+        return () => {
+          if (!this.#maps.delete(stop)) return;
+          if (finite) this.#finiteMaps--;
+          this.#afterRemoval();
+        };
       },
     };
     return Array.isArray(items) ? mapArray(submitter, items, settings) : mapStream(submitter, items, settings);
@@ -193,8 +203,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    * Admits one task (a run, or a chunk of a map when `offset` is set). Returns the task, or the
    * error to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
    */
-  #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined): Task | Error {
-    if (this.#state !== State.Open) return this.#closedError();
+  #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined, finite = false): Task | Error {
+    // A map of an array accepted before close() goes on admitting its chunks while closing.
+    if (this.#state !== State.Open && !(finite && this.#state === State.Closing)) return this.#closedError();
     const { signal } = run;
     if (signal?.aborted) return new AbortError(signal.reason);
     if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
@@ -278,8 +289,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 
   /**
    * Stops admitting (new runs reject with `PoolClosedError`), finishes every accepted run, then stops
-   * the threads. A map whose input is not all submitted stops with `PoolClosedError` (it cannot
-   * finish without admitting more) and stops reading its source.
+   * the threads. A map of an array finishes too; a map of an iterable or stream stops with
+   * `PoolClosedError` (its source may never end) and stops reading it.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -318,8 +329,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return this.close();
   }
 
-  #stopMaps(error: Error, always: boolean): void {
-    for (const stop of [...this.#maps]) stop(error, always);
+  #stopMaps(error: Error, all: boolean): void {
+    for (const [stop, finite] of [...this.#maps]) if (all || !finite) stop(error);
   }
 
   #dispatch(tasks: Task[]): void {
@@ -357,7 +368,12 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #isIdle(): boolean {
-    return this.#queue.size === 0 && (this.#fanOut === undefined || this.#fanOut.waiting === 0) && this.#ledger.running === 0;
+    return (
+      this.#queue.size === 0 &&
+      (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
+      this.#ledger.running === 0 &&
+      this.#finiteMaps === 0
+    );
   }
 
   #resolveIdle(): void {

@@ -169,6 +169,7 @@ export class Ledger {
     task.state = TaskState.Queued;
     task.batch = undefined;
     if (alone) task.solo = true;
+    // Back in the queue, so the pool is not idle: nobody to tell.
     if (task.counted) this.#left();
     return true;
   }
@@ -192,20 +193,24 @@ export class Ledger {
       task.timer = undefined;
     }
     if (task.signal !== undefined) this.#hooks.released(task);
+    let drained = false;
     if (task.counted) {
       if (ok) this.completed++;
       else this.failed++;
-      if (wasRunning) this.#left();
+      drained = wasRunning && this.#left();
     }
+    // The caller's promise settles before anyone waiting for the pool to drain hears of it, so its
+    // reactions run first: onIdle() never resolves ahead of a run's own handlers.
     task.finish(ok, value);
+    if (drained) this.#hooks.drained();
     return true;
   }
 
-  #left(): void {
-    if (--this.running === 0) {
-      this.#keepAlive.unref();
-      this.#hooks.drained();
-    }
+  /** A counted task left its thread; true when none is left. */
+  #left(): boolean {
+    if (--this.running > 0) return false;
+    this.#keepAlive.unref();
+    return true;
   }
 
   /** Stops holding the process open. */

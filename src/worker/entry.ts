@@ -141,9 +141,17 @@ type Reply = BatchReply | ManifestReply;
  * so a lone synchronous task costs no promise on this side.
  */
 export default function handle(request: Request): Reply | Promise<Reply> {
-  const [, slot, id] = request;
-  claim(config.slots, slot, id, threadId);
-  if (tasks === undefined && loadError === undefined) return loading.then(() => run(request));
+  const [kind, slot, id] = request;
+  // A batch is claimed once the module has loaded: a thread that dies loading it (process.exit at
+  // import) never started the batch, which then goes back to the queue rather than take the blame.
+  if (kind === Kind.Manifest) claim(config.slots, slot, id, threadId);
+  if (tasks === undefined && loadError === undefined) {
+    return loading.then(() => {
+      if (kind !== Kind.Manifest) claim(config.slots, slot, id, threadId);
+      return run(request);
+    });
+  }
+  if (kind !== Kind.Manifest) claim(config.slots, slot, id, threadId);
   return run(request);
 }
 
