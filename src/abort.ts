@@ -6,13 +6,40 @@
  * Timeouts and cancellation of running work live with the ledger (`task.ts`) and the executor; this
  * file only turns a signal's abort into calls of `onAbort` for each task still carrying it.
  */
+/*
+ * A signal is read through AbortSignal's and EventTarget's own prototype methods: a real signal may
+ * still carry own properties that shadow them (an `aborted` or `reason` getter that throws).
+ */
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const reasonGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
+const { addEventListener, removeEventListener } = EventTarget.prototype;
+
+/** Whether a real AbortSignal has aborted. */
+export function isAborted(signal: AbortSignal): boolean {
+  return abortedGetter.call(signal) as boolean;
+}
+
+/** A real AbortSignal's reason. */
+export function reasonOf(signal: AbortSignal): unknown {
+  return reasonGetter.call(signal);
+}
+
+/** Calls `listener` once when `signal` aborts. */
+export function onAbort(signal: AbortSignal, listener: () => void): void {
+  addEventListener.call(signal, 'abort', listener, { once: true });
+}
+
+export function offAbort(signal: AbortSignal, listener: () => void): void {
+  removeEventListener.call(signal, 'abort', listener);
+}
+
 /** What a watched item needs: its signal. */
 interface Watched {
   readonly signal: AbortSignal | undefined;
 }
 
 export class SignalWatch<T extends Watched> {
-  readonly #watched = new WeakMap<AbortSignal, { items: Set<T>; onAbort: () => void }>();
+  readonly #watched = new WeakMap<AbortSignal, { items: Set<T>; listener: () => void }>();
   readonly #onAbort: (item: T, reason: unknown) => void;
 
   /** @param onAbort called once per watched item when its signal aborts, with the signal's reason. */
@@ -26,9 +53,9 @@ export class SignalWatch<T extends Watched> {
     let watched = this.#watched.get(signal);
     if (watched === undefined) {
       const items = new Set<T>();
-      const onAbort = (): void => {
+      const listener = (): void => {
         this.#watched.delete(signal);
-        const reason = signal.reason as unknown;
+        const reason = reasonOf(signal);
         for (const each of items) {
           // An event listener that throws would be an uncaught exception: the host's death.
           try {
@@ -38,9 +65,9 @@ export class SignalWatch<T extends Watched> {
           }
         }
       };
-      watched = { items, onAbort };
+      watched = { items, listener };
       this.#watched.set(signal, watched);
-      signal.addEventListener('abort', onAbort, { once: true });
+      onAbort(signal, listener);
     }
     watched.items.add(item);
   }
@@ -51,6 +78,6 @@ export class SignalWatch<T extends Watched> {
     const watched = this.#watched.get(signal);
     if (watched === undefined || !watched.items.delete(item) || watched.items.size > 0) return;
     this.#watched.delete(signal);
-    signal.removeEventListener('abort', watched.onAbort);
+    offAbort(signal, watched.listener);
   }
 }

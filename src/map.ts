@@ -4,6 +4,7 @@
  * read-ahead. A map stops, and stops reading its source, the moment it fails, its signal aborts or
  * the pool closes, even while its source has not yielded.
  */
+import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
 import { AbortError, InvalidOptionTypeError, TaskInputError } from './errors.ts';
 import { checkInteger, checkRunOptions, readOption, type RunOptions, type RunSettings } from './options.ts';
 import { chunkSizing, Sizer } from './sizer.ts';
@@ -83,7 +84,7 @@ class Mapper {
   #wake: (() => void) | undefined;
   readonly #unenroll: () => void;
   readonly #signal: AbortSignal | undefined;
-  readonly #onAbort = (): void => this.#fail(new AbortError(this.#signal!.reason));
+  readonly #onAbort = (): void => this.#fail(new AbortError(reasonOf(this.#signal!)));
 
   constructor(submitter: ChunkSubmitter, settings: MapSettings, finite: boolean) {
     this.#submitter = submitter;
@@ -94,8 +95,10 @@ class Mapper {
     this.#unenroll = submitter.enroll((error) => this.#fail(error), finite);
     // The map listens itself: while it waits on its source no chunk may be carrying the signal.
     this.#signal = settings.run.signal;
-    if (this.#signal?.aborted) this.#onAbort();
-    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal !== undefined) {
+      if (isAborted(this.#signal)) this.#onAbort();
+      else onAbort(this.#signal, this.#onAbort);
+    }
   }
 
   get full(): boolean {
@@ -152,7 +155,7 @@ class Mapper {
   close(): void {
     for (const { task } of this.#pending) this.#submitter.cancel(task);
     this.#pending.length = 0;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#signal !== undefined) offAbort(this.#signal, this.#onAbort);
     this.#unenroll();
   }
 

@@ -259,7 +259,7 @@ function isAbortSignal(value: unknown): value is AbortSignal {
   try {
     if (!(value instanceof AbortSignal)) return false;
     // The getter checks its receiver's brand: a Proxy or a fake fails here.
-    Reflect.get(AbortSignal.prototype, 'aborted', value);
+    Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!.call(value);
     return true;
   } catch {
     return false;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SignalWatch } from './abort.ts';
+import { isAborted, reasonOf, SignalWatch } from './abort.ts';
 import {
   AbortError,
   ModuleLoadError,
@@ -207,7 +207,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     // A map of an array accepted before close() goes on admitting its chunks while closing.
     if (this.#state !== State.Open && !(finite && this.#state === State.Closing)) return this.#closedError();
     const { signal } = run;
-    if (signal?.aborted) return new AbortError(signal.reason);
+    if (signal !== undefined && isAborted(signal)) return new AbortError(reasonOf(signal));
     if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
     if (typeof name !== 'string') return new UnknownTaskError(describeValue(name), this.#names === undefined ? [] : [...this.#names]);
     if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(name, [...this.#names]);

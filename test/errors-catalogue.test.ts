@@ -26,6 +26,8 @@ const samples: Record<string, Error> = {
   ModuleNotFoundError: new errors.ModuleNotFoundError('/nope.ts'),
   ModuleLoadError: new errors.ModuleLoadError('/bad.ts', new Error('boom')),
   MapItemError: new errors.MapItemError(3, new Error('item failed')),
+  PartitionError: new errors.PartitionError('sum', 'split returned 3 parts when asked for at most 2'),
+  ImageError: new errors.ImageError(errors.ErrorCodes.IMAGE_CORRUPT, 'corrupt'),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
 };
@@ -73,8 +75,11 @@ describe('each error class', () => {
       byCode.set(code, [...(byCode.get(code) ?? []), name]);
     }
     for (const [code, names] of byCode) expect(names, code).toHaveLength(1);
-    // The two option errors share TESSERA_INVALID_OPTION; every other code has its class.
-    const covered = new Set([...byCode.keys(), errors.ErrorCodes.INVALID_OPTION]);
+    // The two option errors share TESSERA_INVALID_OPTION, and ImageError carries each image code;
+    // every other code has its class.
+    const imageCodes = Object.values(errors.ErrorCodes).filter((code) => code.startsWith('TESSERA_IMAGE_'));
+    for (const code of imageCodes) expect(new errors.ImageError(code as errors.ImageErrorCode, 'x')).toMatchObject({ code, name: 'ImageError' });
+    const covered = new Set([...byCode.keys(), errors.ErrorCodes.INVALID_OPTION, ...imageCodes]);
     expect([...covered].sort()).toEqual(Object.values(errors.ErrorCodes).sort());
   });
 });

@@ -112,11 +112,18 @@ function runOne(name: string, input: unknown, context: TaskContext): Outcome | P
   let value: unknown;
   try {
     value = fn(input, context);
-    // Reading `then` runs a getter on a user's value: inside the try.
-    if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<unknown>).then !== 'function') return ok(value);
   } catch (error) {
     return threw(error);
   }
+  if (value === null || typeof value !== 'object') return ok(value);
+  let then: unknown;
+  try {
+    then = (value as Partial<PromiseLike<unknown>>).then;
+  } catch (error) {
+    // The task returned a value whose reading throws (a getter, a Proxy trap): its result is bad.
+    return { status: Status.ResultNotCloneable, value: toWire(error) };
+  }
+  if (typeof then !== 'function') return ok(value);
   return Promise.resolve(value).then(ok, threw);
 }
 
