@@ -67,6 +67,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #state: State = State.Open;
   #idleWaiters: Array<() => void> = [];
   #capacityWaiters: Array<() => void> = [];
+  #recheckQueued = false;
   /** Maps in progress, with whether they are finite: destroying the pool stops them, closing it the endless ones. */
   readonly #maps = new Map<(error: Error) => void, boolean>();
   /** Maps of arrays in progress: close() waits for them, as for any accepted run. */
@@ -253,10 +254,23 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return Math.max(0, queue.capacity - queue.size) + direct;
   }
 
-  /** Wakes one capacity waiter per place, so a crowd of producers does not rush one place. */
+  /**
+   * Wakes one capacity waiter per place, so a crowd of producers does not rush one place. A woken
+   * producer may never submit (it gave up); while work is on threads, its end wakes the next
+   * waiters, but an idle pool has no such event coming: then a turn later, places still free go to
+   * the next waiters, so no waiter sleeps forever beside an empty pool.
+   */
   #wakeProducers(): void {
     let room = this.#room();
+    if (room <= 0) return;
     while (room-- > 0 && this.#capacityWaiters.length > 0) this.#capacityWaiters.shift()!();
+    if (this.#capacityWaiters.length > 0 && this.#executor.inFlight === 0 && !this.#recheckQueued) {
+      this.#recheckQueued = true;
+      setImmediate(() => {
+        this.#recheckQueued = false;
+        if (this.#capacityWaiters.length > 0) this.#wakeProducers();
+      });
+    }
   }
 
   #wakeAllProducers(): void {

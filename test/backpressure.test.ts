@@ -162,3 +162,17 @@ test('one waiter is woken per free place, in the order they started waiting', as
   await Promise.all(waiters);
   expect(woken).toEqual([0, 1, 2]);
 });
+
+test('a woken producer that never submits does not leave the others asleep beside an idle pool', async () => {
+  const { pool, gate, blocked } = fullPool(0);
+  await gate.started();
+  const woken: number[] = [];
+  const waiters = [0, 1, 2].map((i) => pool.waitForCapacity().then(() => woken.push(i)));
+  await nextTurn();
+  expect(woken).toEqual([]);
+  // The blocker ends and nobody submits: the pool is idle, so every waiter must hear of the room.
+  gate.open();
+  await blocked;
+  await Promise.all(waiters);
+  expect(woken).toEqual([0, 1, 2]);
+});

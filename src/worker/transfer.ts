@@ -1,7 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 
 /**
- * Zero-copy helpers for task authors. Import them in task modules from `tessera/worker`: that entry
+ * Zero-copy helpers for task authors. Import them in task modules from `tessera-pool/worker`: that entry
  * loads nothing of the main-thread runtime.
  */
 
