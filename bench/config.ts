@@ -1,4 +1,6 @@
 /** Command-line flags and the workload sizes of each mode. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export type Mode = 'full' | 'quick' | 'tiny';
@@ -95,6 +97,12 @@ export interface Config {
   out: string | undefined;
   /** Also copy the outputs to bench/readme/, the figures the README shows. */
   readme: boolean;
+  /**
+   * Another tessera to run beside this checkout's, as the contender "tessera (baseline)" (--baseline):
+   * an absolute path, either a checkout (has tsconfig.build.json; run.ts compiles it like this one) or
+   * a build (has src/index.js, or dist/src/index.js). Undefined: no baseline row.
+   */
+  baseline: string | undefined;
   /** Time limit of every child (--child-timeout); undefined: in proportion to its work (run.ts). */
   childTimeoutMs: number | undefined;
 }
@@ -108,6 +116,9 @@ const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --contenders A,B    run only these contenders (ids: see bench/contenders/index.ts)
   --reps N            measured repetitions (default 3; 1 for --tiny)
   --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR (default bench/results/)
+  --baseline DIR      also run another tessera as "tessera (baseline)", interleaved with the rest: DIR is
+                      a checkout (e.g. a git worktree of an older commit; compiled like this one) or a
+                      build (DIR/src/index.js or DIR/dist/src/index.js); the tables then add current ÷ baseline
   --readme            also copy them to bench/readme/ (the figures README.md shows)
   --child-timeout S   kill a child after S seconds (default: in proportion to its job, at most 600);
                       a contender killed or failed is marked in the tables and the run goes on
@@ -125,6 +136,7 @@ export function parseConfig(argv: string[]): Config {
       reps: { type: 'string' },
       out: { type: 'string' },
       readme: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       'child-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -150,6 +162,16 @@ export function parseConfig(argv: string[]): Config {
     if (!(seconds > 0)) throw new Error(`--child-timeout must be a number of seconds > 0, got ${values['child-timeout']}\n${USAGE}`);
     childTimeoutMs = Math.round(seconds * 1000);
   }
+  let baseline: string | undefined;
+  if (values.baseline !== undefined) {
+    baseline = resolve(values.baseline);
+    const usable = ['tsconfig.build.json', join('src', 'index.js'), join('dist', 'src', 'index.js')].some((f) => existsSync(join(baseline!, f)));
+    if (!usable) throw new Error(`--baseline ${values.baseline}: no tsconfig.build.json, src/index.js or dist/src/index.js there\n${USAGE}`);
+  }
+  const contenderIds = values.contenders?.split(',').map((s) => s.trim());
+  if (contenderIds?.includes('tessera-baseline') && baseline === undefined) {
+    throw new Error(`--contenders tessera-baseline needs --baseline DIR (the build it runs)\n${USAGE}`);
+  }
   const named = (values.scenario ?? [...SCENARIO_IDS]).flatMap((s) => s.split(','));
   const known = [...SCENARIO_IDS, ...Object.keys(SCRIPT_SCENARIOS)];
   for (const s of named) {
@@ -163,9 +185,10 @@ export function parseConfig(argv: string[]): Config {
     scenarios,
     scripts,
     threads,
-    contenders: values.contenders?.split(',').map((s) => s.trim()),
+    contenders: contenderIds,
     out: values.out,
     readme: values.readme,
+    baseline,
     childTimeoutMs,
   };
 }

@@ -138,3 +138,87 @@ export function renderMarkdown(sections: Section[]): string {
   out.push(LEGEND, '');
   return out.join('\n');
 }
+
+/** One figure of this checkout's tessera against the baseline build's (`--baseline DIR`). */
+export interface BuildComparison {
+  section: string;
+  row: string;
+  metric: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  current: Stat;
+  baseline: Stat;
+  /** current median ÷ baseline median. */
+  ratio: number;
+  /** Where the current median falls against the baseline's min–max, in the direction that is better. */
+  verdict: 'within' | 'better' | 'worse';
+}
+
+/**
+ * Pairs every row of `currentId` (and its priority row) with the same row of `baselineId`, figure by
+ * figure. A current median outside the baseline's min–max on the wrong side is "worse": with the
+ * contenders interleaved in one run, that is beyond the noise this run saw.
+ */
+export function compareBuilds(sections: Section[], currentId: string, baselineId: string): BuildComparison[] {
+  const out: BuildComparison[] = [];
+  for (const section of sections) {
+    for (const row of section.rows) {
+      if (row.id !== currentId && !row.id.startsWith(`${currentId}-`)) continue;
+      if (row.id.startsWith(baselineId)) continue;
+      const twin = section.rows.find((r) => r.id === baselineId + row.id.slice(currentId.length));
+      if (twin === undefined) continue;
+      for (const m of section.metrics) {
+        const current = row.stats[m.key];
+        const baseline = twin.stats[m.key];
+        if (current === undefined || baseline === undefined || baseline.median === 0) continue;
+        const above = current.median > baseline.max;
+        const below = current.median < baseline.min;
+        const verdict = !above && !below ? 'within' : above === (m.better === 'higher') ? 'better' : 'worse';
+        out.push({ section: section.title, row: row.label, metric: m.label, unit: m.unit, better: m.better, current, baseline, ratio: current.median / baseline.median, verdict });
+      }
+    }
+  }
+  return out;
+}
+
+function comparisonGrid(comparisons: BuildComparison[], sections: Section[]): string[][] {
+  const fmt = (c: BuildComparison, v: number): string => {
+    const s = sections.find((x) => x.title === c.section);
+    const key = s?.metrics.find((m) => m.label === c.metric)?.key;
+    return key !== undefined ? s!.formatters[key]!(v) : sig(v);
+  };
+  const range = (c: BuildComparison, s: Stat): string => `${fmt(c, s.median)} [${fmt(c, s.min)}–${fmt(c, s.max)}]`;
+  const head = ['figure', 'current', 'baseline', 'current ÷ baseline', 'against the baseline range'];
+  const body = comparisons.map((c) => [
+    `${c.row}: ${c.metric} (${c.unit}) ${c.better === 'higher' ? '↑' : '↓'}`,
+    range(c, c.current),
+    range(c, c.baseline),
+    `${c.ratio.toFixed(2)}×`,
+    c.verdict === 'within' ? 'within' : c.verdict === 'better' ? 'better (outside, good side)' : 'WORSE (outside, bad side)',
+  ]);
+  return [head, ...body];
+}
+
+export const COMPARISON_LEGEND =
+  'current and baseline: median [min–max] over the repetitions; current ÷ baseline: the medians\' ratio; WORSE: the current median lies outside the baseline\'s min–max on the bad side.';
+
+export function renderComparisonText(comparisons: BuildComparison[], sections: Section[], title: string): string {
+  const rows = comparisonGrid(comparisons, sections);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [`\n${title}`, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), '', COMPARISON_LEGEND].join('\n');
+}
+
+export function renderComparisonMarkdown(comparisons: BuildComparison[], sections: Section[], title: string): string {
+  const rows = comparisonGrid(comparisons, sections);
+  return [
+    `#### ${title}`,
+    '',
+    `| ${rows[0]!.join(' | ')} |`,
+    `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    COMPARISON_LEGEND,
+    '',
+  ].join('\n');
+}

@@ -7,7 +7,7 @@
  * README shows, so a casual run never rewrites committed files.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { renderChart } from './chart.ts';
 import { parseConfig, SCRIPT_SCENARIOS, type Config, type ScriptScenarioId } from './config.ts';
-import { contenders } from './contenders/index.ts';
+import { BASELINE_BUILD, contenders, selectContenders } from './contenders/index.ts';
 import type { ContenderInfo } from './contenders/types.ts';
 import {
   RESULT_MARKER,
@@ -29,7 +29,17 @@ import {
   type StreamParams,
   type StreamResult,
 } from './jobs/types.ts';
-import { BASELINE, computeSection, median, renderMarkdown, renderText, type Section } from './report.ts';
+import {
+  BASELINE,
+  compareBuilds,
+  computeSection,
+  median,
+  renderComparisonMarkdown,
+  renderComparisonText,
+  renderMarkdown,
+  renderText,
+  type Section,
+} from './report.ts';
 import { scenarios, type Failure, type Need, type Sample } from './scenarios.ts';
 import { cpu } from './tasks/kernel.mjs';
 
@@ -38,30 +48,62 @@ const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
 /** Where tessera is compiled for the run (node_modules/ is gitignored, and packages resolve from there). */
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-bench');
+/**
+ * Where a --baseline checkout is compiled: beside BUILD_DIR, so both builds resolve their packages
+ * (piscina) from this checkout's node_modules/ and differ in their own code only.
+ */
+const BASELINE_BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-bench-baseline');
 
 /**
- * Compiles src/ to JavaScript, as users get it from npm, so tessera's threads run plain JS like every
- * other contender's. Falls back to running from source (tsx in each thread) if the build fails.
+ * Compiles a checkout's src/ (this one by default) to JavaScript, as users get it from npm, so tessera's
+ * threads run plain JS like every other contender's. Falls back to running from source (tsx in each
+ * thread) if the build fails.
  */
-function buildTessera(): { build: string | undefined; how: string } {
+function buildTessera(checkout = ROOT, outDir = BUILD_DIR): { build: string | undefined; how: string } {
   try {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     execFileSync(
       process.execPath,
-      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false'],
-      { cwd: ROOT, stdio: 'pipe', timeout: 5 * 60_000 },
+      [tsc, '-p', join(checkout, 'tsconfig.build.json'), '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false'],
+      { cwd: checkout, stdio: 'pipe', timeout: 5 * 60_000 },
     );
-    return { build: BUILD_DIR, how: 'src/ compiled with tsconfig.build.json (plain JavaScript, as published)' };
+    return { build: outDir, how: 'src/ compiled with tsconfig.build.json (plain JavaScript, as published)' };
   } catch (error) {
     const out = String((error as { stdout?: unknown }).stdout ?? '');
     // tsc still emits on type errors; only a missing output is fatal.
     try {
-      readFileSync(join(BUILD_DIR, 'src', 'index.js'));
-      return { build: BUILD_DIR, how: `src/ compiled with tsconfig.build.json despite type errors: ${out.slice(0, 300)}` };
+      readFileSync(join(outDir, 'src', 'index.js'));
+      return { build: outDir, how: `src/ compiled with tsconfig.build.json despite type errors: ${out.slice(0, 300)}` };
     } catch {
       return { build: undefined, how: 'src/ run from source through tsx (the build failed)' };
     }
   }
+}
+
+/** The commit a checkout is at (for the report), or undefined where it is no git checkout. */
+function commitOf(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { stdio: 'pipe', encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The --baseline build: a checkout is compiled exactly like this one (into BASELINE_BUILD_DIR, emptied
+ * first so no file of an earlier baseline lingers); a folder that is already a build is used as it is.
+ */
+function buildBaseline(dir: string): { build: string; how: string; at: string } {
+  const commit = commitOf(dir);
+  const at = `${dir}${commit !== undefined ? ` at ${commit}` : ''}`;
+  if (existsSync(join(dir, 'tsconfig.build.json'))) {
+    rmSync(BASELINE_BUILD_DIR, { recursive: true, force: true });
+    const { build, how } = buildTessera(dir, BASELINE_BUILD_DIR);
+    if (build === undefined) throw new Error(`--baseline ${dir}: the build failed (tsc -p ${join(dir, 'tsconfig.build.json')})`);
+    return { build, how: `${at}: ${how}`, at };
+  }
+  const build = existsSync(join(dir, 'src', 'index.js')) ? dir : join(dir, 'dist');
+  return { build, how: `${at}: the build in ${build} as it is`, at };
 }
 
 /** Iterations of the hash chain that take about `targetMs` on this machine's main thread. */
@@ -129,7 +171,7 @@ const JOB_OF: Record<Need, JobName> = { burst: 'burst', burstPriority: 'burst', 
 
 function plan(config: Config, iterations: number): Array<PlannedJob & { rep: number }> {
   const needs = [...new Set(scenarios.filter((s) => config.scenarios.includes(s.id)).flatMap((s) => s.needs(config)))];
-  const chosen = contenders.filter((c) => config.contenders === undefined || config.contenders.includes(c.id));
+  const chosen = selectContenders(config);
   const out: Array<PlannedJob & { rep: number }> = [];
   for (let rep = 0; rep < config.sizes.reps; rep++) {
     // Rotate the contender order every repetition so no one always runs first (or right after the slowest).
@@ -181,13 +223,13 @@ interface ChildOutcome {
   elapsedMs: number;
 }
 
-function runChild(job: PlannedJob, threadsArg: number, build: string | undefined, timeoutMs: number): Promise<ChildOutcome> {
+function runChild(job: PlannedJob, threadsArg: number, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ChildOutcome> {
   const t0 = performance.now();
   const params = { threads: threadsArg, ...job.params };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CHILD, job.contender.id, job.job, JSON.stringify(params)], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: build === undefined ? process.env : { ...process.env, TESSERA_BENCH_BUILD: build },
+      env,
     });
     let stdout = '';
     let stderr = '';
@@ -330,6 +372,11 @@ async function main(): Promise<void> {
 
   const tessera = buildTessera();
   console.log(`tessera: ${tessera.how}`);
+  const baseline = config.baseline === undefined ? undefined : buildBaseline(config.baseline);
+  if (baseline !== undefined) console.log(`tessera (baseline): ${baseline.how}`);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  if (tessera.build !== undefined) childEnv.TESSERA_BENCH_BUILD = tessera.build;
+  if (baseline !== undefined) childEnv.TESSERA_BENCH_BASELINE = baseline.build;
 
   const jobs = plan(config, calibration.iterations);
   const samples: Sample[] = [];
@@ -354,7 +401,7 @@ async function main(): Promise<void> {
       continue;
     }
     const timeoutMs = childTimeoutMs(job, config);
-    const { output, error, failure, elapsedMs } = await runChild(job, config.threads, tessera.build, timeoutMs);
+    const { output, error, failure, elapsedMs } = await runChild(job, config.threads, childEnv, timeoutMs);
     samples.push({ ...base, output, error, failure, elapsedMs, timeoutMs });
     if (failure === 'timed out') timeouts.set(job.contender.id, (timeouts.get(job.contender.id) ?? 0) + 1);
     if (!tty) console.log(`[${order + 1}/${jobs.length}] ${label}: ${failure === undefined ? 'ok' : failure.toUpperCase()} in ${(elapsedMs / 1000).toFixed(1)} s`);
@@ -372,11 +419,14 @@ async function main(): Promise<void> {
     .flatMap((s) => s.sections(config, samples))
     .map(computeSection);
   const problems = checkResults(samples);
+  const comparison = baseline === undefined ? undefined : compareBuilds(sections, BASELINE, BASELINE_BUILD);
+  const comparisonTitle = `tessera (this checkout) against tessera (baseline: ${baseline?.at ?? ''}), same run`;
   const failures = samples.filter((s) => s.error !== undefined);
   const durationMs = performance.now() - t0;
   const summary = `Node ${machine.node}, ${machine.cpuModel}, ${machine.cores} cores, ${config.threads} threads per pool, ${config.sizes.reps} repetitions (${config.mode})`;
 
   console.log(renderText(sections));
+  if (comparison !== undefined) console.log(renderComparisonText(comparison, sections, comparisonTitle));
   if (problems.length > 0) console.log(`\nWARNING: contenders disagree on results:\n  ${problems.map((p) => p.text).join('\n  ')}`);
   if (failures.length > 0) {
     console.log(`\nWARNING: ${failures.length} child run(s) did not finish (marked in the tables; "error" in the JSON):`);
@@ -407,13 +457,15 @@ async function main(): Promise<void> {
     libraries,
     calibration,
     tessera: tessera.how,
-    contenders: contenders.map(({ load: _load, ...c }) => c),
+    ...(baseline === undefined ? {} : { baseline: baseline.how }),
+    contenders: contenders.filter((c) => !c.baselineOnly || baseline !== undefined).map(({ load: _load, ...c }) => c),
   };
   const report = {
     meta,
     resultsAgree: problems.length === 0,
     problems: problems.map((p) => p.text),
     sections: sections.map(({ formatters: _f, ...s }) => s),
+    ...(comparison === undefined ? {} : { baselineComparison: comparison }),
     samples,
   };
   await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
@@ -422,6 +474,7 @@ async function main(): Promise<void> {
     `CPU task: ${calibration.iterations.toLocaleString('en-US')} hash steps ≈ ${calibration.measuredMs.toFixed(2)} ms. Libraries: ${Object.entries(libraries).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     renderMarkdown(sections),
+    ...(comparison === undefined ? [] : [renderComparisonMarkdown(comparison, sections, comparisonTitle)]),
   ].join('\n');
   await writeFile(mdPath, md);
   const svg = await renderChart(sections, summary);

@@ -14,7 +14,7 @@
  * ───────────────────────────────────────────────────────────────────────────────────────────────────
  */
 import type { Config, ScenarioId } from './config.ts';
-import { contenders } from './contenders/index.ts';
+import { selectContenders } from './contenders/index.ts';
 import type { ContenderInfo } from './contenders/types.ts';
 import type { BurstResult, CpuResult, CpuRun, JobName, JobParams, RunnerOutput, StreamResult } from './jobs/types.ts';
 import { median, sig, type MetricDef, type RowData, type SectionData } from './report.ts';
@@ -64,7 +64,7 @@ function skipReason(c: ContenderInfo, config: Config, job: JobName): string | un
 }
 
 function selected(config: Config): ContenderInfo[] {
-  return contenders.filter((c) => config.contenders === undefined || config.contenders.includes(c.id));
+  return selectContenders(config);
 }
 
 /** "timed out", "2 of 3 runs failed", …: the mark a row gets when some of its children gave no result. */

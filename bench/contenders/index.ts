@@ -4,6 +4,9 @@
  */
 import type { ContenderInfo } from './types.ts';
 
+/** The id of the row that compares tessera with another build of itself (`--baseline DIR`). */
+export const BASELINE_BUILD = 'tessera-baseline';
+
 export const contenders: readonly ContenderInfo[] = [
   {
     id: 'tessera',
@@ -12,6 +15,15 @@ export const contenders: readonly ContenderInfo[] = [
     description: 'tessera pool (this repository, src/), tasks from bench/tasks/kernel.mjs',
     supportsPriority: true,
     load: () => import('./tessera.ts'),
+  },
+  {
+    id: BASELINE_BUILD,
+    label: 'tessera (baseline)',
+    model: 'pool',
+    description: 'tessera from another checkout (--baseline DIR), compiled like this one: the before of a before/after comparison',
+    supportsPriority: true,
+    baselineOnly: true,
+    load: () => import('./tessera-baseline.ts'),
   },
   { id: 'piscina', label: 'piscina', model: 'pool', description: 'piscina 5 pool', load: () => import('./piscina.ts') },
   { id: 'tinypool', label: 'tinypool', model: 'pool', description: 'tinypool 2 pool', load: () => import('./tinypool.ts') },
@@ -67,4 +79,15 @@ export function contender(id: string): ContenderInfo {
   const found = contenders.find((c) => c.id === id);
   if (found === undefined) throw new Error(`Unknown contender "${id}"; known: ${contenders.map((c) => c.id).join(', ')}`);
   return found;
+}
+
+/**
+ * The contenders a run uses, in table order: those named by --contenders (all when none are), the
+ * baseline build only with --baseline DIR, and then always (it is what --baseline asks for).
+ */
+export function selectContenders(config: { contenders: string[] | undefined; baseline: string | undefined }): ContenderInfo[] {
+  return contenders.filter((c) => {
+    if (c.baselineOnly) return config.baseline !== undefined;
+    return config.contenders === undefined || config.contenders.includes(c.id);
+  });
 }

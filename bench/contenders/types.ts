@@ -39,6 +39,8 @@ export interface ContenderInfo {
    * full counts would take many minutes. Rates stay comparable; the report prints the counts used.
    */
   workerPerTask?: boolean;
+  /** Runs only when the bench is given `--baseline DIR` (the build it loads); listed nowhere otherwise. */
+  baselineOnly?: boolean;
   /** Jobs this contender sits out, with the reason shown in the report. */
   skips?: Partial<Record<'burst' | 'stream' | 'cpu', string>>;
   load(): Promise<{ create(threads: number): Contender }>;
