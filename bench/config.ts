@@ -115,6 +115,7 @@ const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --threads N         threads of every pool contender (default 2)
   --contenders A,B    run only these contenders (ids: see bench/contenders/index.ts)
   --reps N            measured repetitions (default 3; 1 for --tiny)
+  --stream-reps N     repetitions of the memory scenario's stream (default 1 in full mode, at most --reps)
   --out DIR           write <timestamp>.json, latest.md and chart.svg into DIR (default bench/results/)
   --baseline DIR      also run another tessera as "tessera (baseline)", interleaved with the rest: DIR is
                       a checkout (e.g. a git worktree of an older commit; compiled like this one) or a
@@ -134,6 +135,7 @@ export function parseConfig(argv: string[]): Config {
       threads: { type: 'string', default: '2' },
       contenders: { type: 'string' },
       reps: { type: 'string' },
+      'stream-reps': { type: 'string' },
       out: { type: 'string' },
       readme: { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -153,6 +155,11 @@ export function parseConfig(argv: string[]): Config {
     if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be an integer >= 1, got ${values.reps}\n${USAGE}`);
     sizes.reps = reps;
     sizes.streamReps = Math.min(sizes.streamReps, reps);
+  }
+  if (values['stream-reps'] !== undefined) {
+    const streamReps = Number(values['stream-reps']);
+    if (!Number.isInteger(streamReps) || streamReps < 1) throw new Error(`--stream-reps must be an integer >= 1, got ${values['stream-reps']}\n${USAGE}`);
+    sizes.streamReps = Math.min(streamReps, sizes.reps);
   }
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${values.threads}\n${USAGE}`);
