@@ -135,12 +135,12 @@ export class UnknownTaskError extends TesseraError {
 
 /** The task input could not be sent to a thread (not structured-cloneable). */
 export class TaskInputError extends TesseraError {
-  /** Type of the value that could not be cloned, e.g. `function`. */
+  /** What could not be cloned, e.g. `function`, `WeakMap`, `getter or Proxy trap that throws`. */
   readonly valueType: string;
   constructor(valueType: string, cause?: unknown) {
     super(
       ErrorCodes.TASK_INPUT,
-      `The task input cannot be sent to a worker thread: it holds a value of type \`${valueType}\`, which structured clone does not support. Send plain data, typed arrays or buffers.`,
+      `The task input cannot be sent to a worker thread: structured clone refused it (found: ${valueType}). Send plain data, typed arrays or buffers; no functions, Proxies, getters that throw or nesting thousands deep.`,
       { cause },
     );
     this.valueType = valueType;

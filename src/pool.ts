@@ -159,12 +159,19 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     options?: MapOptions,
   ): AsyncIterable<TaskResult<M, K>>;
   map(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): Promise<unknown[]> | AsyncIterable<unknown> {
+    let isArray: boolean;
+    try {
+      isArray = Array.isArray(items);
+    } catch {
+      // A revoked Proxy: neither an array nor anything iterable.
+      isArray = false;
+    }
     let settings: MapSettings;
     try {
       settings = checkMapOptions(options);
     } catch (error) {
       // Problems known at once reject the promise, or the first step of the iteration, rather than throw.
-      if (Array.isArray(items)) return Promise.reject(error);
+      if (isArray) return Promise.reject(error);
       return (async function* () {
         yield* [];
         throw error;
@@ -193,7 +200,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         };
       },
     };
-    return Array.isArray(items) ? mapArray(submitter, items, settings) : mapStream(submitter, items, settings);
+    return isArray ? mapArray(submitter, items as readonly unknown[], settings) : mapStream(submitter, items, settings);
   }
 
   #closedError(): Error {
