@@ -1,10 +1,14 @@
 /**
- * Image scenario: a 4000x3000 RGBA image resized to 1000x750 (lanczos3), and to a set of thumbnails,
+ * Image scenarios. First real photos (bench/image-photos.ts): every JPEG of a folder to a 256 px
+ * JPEG (and WebP, once the tasks support it), tessera at 1 and N threads against sharp at the same
+ * thread count and against the main thread. Then the kernel figure: a 4000x3000 RGBA image resized to 1000x750 (lanczos3), and to a set of thumbnails,
  * side by side in one run: the kernel on the main thread, tessera with 1 thread, tessera with every
  * thread partitioned into bands (also with its threads' OS priority lowered), and sharp with the
  * same thread count. Also the main thread's event-loop delay over a second of back-to-back resizes.
  *
- *   npm run bench:image -- [--runs 5] [--threads N]
+ *   npm run bench:image -- [--runs 5] [--threads N] [--photos DIR] [--photo-runs 3] [--photos-only | --skip-photos]
+ *
+ * --photos defaults to /usr/share/backgrounds/mate (Debian's mate-backgrounds package).
  */
 import { availableParallelism, cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,6 +20,7 @@ import { createResizePlan } from '../workers/image/plan.ts';
 import { resizeImage } from '../workers/image/resample.ts';
 import { getKernel } from '../workers/image/wasm.ts';
 import type { RawImage } from '../workers/image/types.ts';
+import { DEFAULT_PHOTOS, photoScenario } from './image-photos.ts';
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -23,6 +28,18 @@ const arg = (name: string, fallback: number): number => {
 };
 const RUNS = arg('runs', 5);
 const THREADS = arg('threads', availableParallelism());
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const photosAt = process.argv.indexOf('--photos');
+
+if (!flag('skip-photos')) {
+  await photoScenario({
+    dir: photosAt > 0 ? process.argv[photosAt + 1]! : DEFAULT_PHOTOS,
+    runs: arg('photo-runs', 3),
+    threads: THREADS > 1 ? [1, THREADS] : [1],
+  });
+  console.log('');
+  if (flag('photos-only')) process.exit(0);
+}
 const SRC_W = 4000;
 const SRC_H = 3000;
 const MP = (SRC_W * SRC_H) / 1e6;

@@ -22,7 +22,7 @@
 import { ImageError, badOption } from './image/errors.ts';
 import { decode, encode } from './image/codec.ts';
 import { fields, formatOf, imageSource, maxPixelsOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, targetOf, type Target } from './image/input.ts';
-import { createResizePlan, readPlan, type ResizePlan } from './image/plan.ts';
+import { claimBands, createResizePlan, readBandQueue, readPlan, type BandQueue, type ResizePlan } from './image/plan.ts';
 import { resizeBand as runBand } from './image/resample.ts';
 import { getKernel } from './image/wasm.ts';
 import { toShared } from './image/shared.ts';
@@ -106,6 +106,8 @@ export interface ResizeBandTaskInput {
   srcFirstRow?: number;
   /** Size guard for the plan's source and output, default 100 megapixels. */
   maxPixels?: number;
+  /** Bands within [y0, y1) shared with other parts: take them off this queue until none is left (dst is the whole output). */
+  bands?: BandQueue;
 }
 
 function checkAborted(context: ImageTaskContext | undefined): void {
@@ -195,24 +197,35 @@ export async function thumbnails(input: ThumbnailsTaskInput, context?: ImageTask
   return results;
 }
 
-const BAND_USAGE = '{ plan, src, dst, y0, y1, srcFirstRow?, maxPixels? }';
+const BAND_USAGE = '{ plan, src, dst, y0, y1, srcFirstRow?, maxPixels?, bands? }';
 
 /**
- * Computes output rows [y0, y1) of `plan` into `dst`, reading `src`; returns the band's row range.
+ * Computes output rows [y0, y1) of `plan` into `dst`, reading `src`; with `bands`, takes bands of
+ * [y0, y1) off the shared queue until none is left instead. Returns the row range and the bands done.
  * The plan is checked first (a forged one cannot make the kernel read or write outside the buffers
  * or the band), then the buffers against it. Uses the WASM kernel when available (identical bytes).
  */
-export async function resizeBand(input: ResizeBandTaskInput): Promise<{ y0: number; y1: number }> {
-  const f = fields(input, 'resizeBand', BAND_USAGE, ['plan', 'src', 'dst', 'y0', 'y1', 'srcFirstRow', 'maxPixels']);
+export async function resizeBand(input: ResizeBandTaskInput): Promise<{ y0: number; y1: number; bands: number }> {
+  const f = fields(input, 'resizeBand', BAND_USAGE, ['plan', 'src', 'dst', 'y0', 'y1', 'srcFirstRow', 'maxPixels', 'bands']);
   const plan: ResizePlan = readPlan(f.plan, maxPixelsOf(f.maxPixels));
   const src = bufferBytes(f.src, 'src');
   const dst = bufferBytes(f.dst, 'dst');
   const y0 = index('y0', f.y0);
   const y1 = index('y1', f.y1);
   const srcFirstRow = f.srcFirstRow === undefined ? 0 : index('srcFirstRow', f.srcFirstRow);
+  const queue = f.bands === undefined ? undefined : readBandQueue(f.bands, y0, y1);
   const kernel = await getKernel();
-  runBand(plan, src, dst, y0, y1, { srcFirstRow, kernel });
-  return { y0, y1 };
+  if (queue === undefined) {
+    runBand(plan, src, dst, y0, y1, { srcFirstRow, kernel });
+    return { y0, y1, bands: 1 };
+  }
+  // Work stealing: the parts of one run share the queue's counter; returns how many bands this part took.
+  let taken = 0;
+  for (const band of claimBands(queue)) {
+    runBand(plan, src, dst, band.start, band.end, { srcFirstRow, kernel });
+    taken++;
+  }
+  return { y0, y1, bands: taken };
 }
 
 /** Input of `decodeShared`. */

@@ -14,7 +14,7 @@
  */
 import { badOption } from './errors.ts';
 import { fields, formatOf, imageSource, qualityOf, resizeRawInput, targetOf } from './input.ts';
-import { createResizePlan, splitRows, type ResizePlan } from './plan.ts';
+import { bandQueue, createResizePlan, planBands, type BandQueue, type ResizePlan } from './plan.ts';
 import type { Partitioner, Pool } from '../../src/index.ts';
 import type { ImageInput, OutputFormat, RawImage } from './types.ts';
 import type { ImageResult, ResizeRawInput } from '../image.ts';
@@ -36,21 +36,34 @@ export interface ResizeRawPart {
   y1: number;
   /** The run's size guard, checked again by the band. */
   maxPixels: number;
+  /**
+   * With two parts or more: the run's bands, shared by its parts. Each part takes the next band
+   * off the queue until none is left, so a part that starts late or gets less CPU takes fewer.
+   */
+  bands?: BandQueue;
 }
 
 /**
- * Splits `resizeRaw` into bands of output rows, one per free thread, over shared buffers. A source
- * that is not in a SharedArrayBuffer would be copied whole to every band, so it runs as one band
- * (one copy, as any task input); pass `decodeShared`'s result, or `toShared` it, to split.
+ * Splits `resizeRaw` into one part per free thread over shared buffers. The parts share a queue of
+ * bands of output rows, more bands than parts and shorter towards the end (see planBands), and
+ * each part takes the next band until none is left: the work goes to the threads that have the
+ * CPU, not in fixed shares. Any split gives the same bytes. A source that is not in a
+ * SharedArrayBuffer would be copied whole to every part, so it runs as one part (one copy, as any
+ * task input); pass `decodeShared`'s result, or `toShared` it, to split.
  */
-export const resizeRawPartitioner: Partitioner<ResizeRawInput, RawImage, ResizeRawPart, { y0: number; y1: number }> = {
+export const resizeRawPartitioner: Partitioner<ResizeRawInput, RawImage, ResizeRawPart, { y0: number; y1: number; bands?: number }> = {
   task: 'resizeBand',
   split(input: ResizeRawInput, parts: number): ResizeRawPart[] {
     const { src, maxPixels, ...target } = resizeRawInput(input);
     const plan = createResizePlan({ srcWidth: src.width, srcHeight: src.height, maxPixels, ...target });
     const dst = new SharedArrayBuffer(plan.dstWidth * plan.dstHeight * 4);
     const shared = src.data.buffer instanceof SharedArrayBuffer;
-    return splitRows(plan, shared ? parts : 1).map(({ start, end }) => ({ plan, src: src.data, dst, y0: start, y1: end, maxPixels }));
+    const whole = { plan, src: src.data, dst, y0: 0, y1: plan.dstHeight, maxPixels };
+    const count = Math.max(1, Math.floor(parts) || 1);
+    const planned = shared ? planBands(plan, count) : [];
+    if (planned.length < 2) return [whole];
+    const bands = bandQueue(planned);
+    return Array.from({ length: Math.min(count, planned.length) }, () => ({ ...whole, bands }));
   },
   merge(_bands: unknown[], _input: ResizeRawInput, parts: ResizeRawPart[]): RawImage {
     const first = Array.isArray(parts) ? parts[0] : undefined;

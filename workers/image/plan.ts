@@ -5,7 +5,7 @@
  */
 import { badOption, badSize, tooLarge } from './errors.ts';
 import { WEIGHT_BITS, buildFilterTable, type FilterTable } from './filters.ts';
-import { backgroundOf, copyOfTyped, describe, dimension, fields, filterOf, fitOf, index, maxPixelsOf, optionalDimension } from './input.ts';
+import { backgroundOf, bufferBytes, copyOfTyped, describe, dimension, fields, filterOf, fitOf, index, maxPixelsOf, optionalDimension } from './input.ts';
 import type { FilterName, Fit, Rgba } from './types.ts';
 
 /** A serialisable description of one resize. */
@@ -268,4 +268,109 @@ export function splitRows(plan: ResizePlan, count: number): RowRange[] {
     bands.push({ start: Math.floor((i * plan.dstHeight) / n), end: Math.floor(((i + 1) * plan.dstHeight) / n) });
   }
   return bands;
+}
+
+/**
+ * Bands for `parts` threads that take them from a shared queue, in order. Sizes fall
+ * geometrically towards the end (each band 1/parts of the rows after it, as in guided
+ * self-scheduling): the first bands are long, so there are few band edges (at each, the filter
+ * window's source rows are filtered by both bands), and the last ones short, so a thread that
+ * got less CPU (pre-empted, or started late) holds the others up by one short band at most. No
+ * band is shorter than `minRows`: the rows whose extra work at an edge stays under a quarter of
+ * the band's own, and at least 1/16 of a part's share. One part gets one band. Any split gives
+ * the same bytes (test/image-partitioned.test.ts).
+ */
+export function planBands(plan: ResizePlan, parts: number): RowRange[] {
+  const height = plan.dstHeight;
+  const p = Math.max(1, Math.floor(parts) || 1);
+  if (p === 1) return [{ start: 0, end: height }];
+  // Work of a band of r rows, in units of one intermediate row's multiply-adds per tap:
+  // r x (source rows per output row x horizontal taps + vertical taps). An edge redoes ~ yTaps source rows.
+  const xTaps = plan.x.taps;
+  const yTaps = plan.y.taps;
+  const perRow = (plan.crop.height / plan.contentHeight) * xTaps + yTaps;
+  const minRows = Math.max(1, Math.ceil((4 * yTaps * xTaps) / perRow), Math.ceil(height / (16 * p)));
+  // Built from the end: each band is 1/p of the rows after it, at least minRows.
+  const sizes: number[] = [];
+  let after = 0;
+  while (after < height) {
+    const rows = Math.min(height - after, Math.max(minRows, Math.ceil(after / p)));
+    sizes.push(rows);
+    after += rows;
+  }
+  // A first band shorter than the minimum joins the one after it.
+  if (sizes.length > 1 && (sizes[sizes.length - 1] as number) < minRows) {
+    const first = sizes.pop() as number;
+    sizes[sizes.length - 1] = (sizes[sizes.length - 1] as number) + first;
+  }
+  const bands: RowRange[] = [];
+  let start = 0;
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    bands.push({ start, end: start + (sizes[i] as number) });
+    start += sizes[i] as number;
+  }
+  return bands;
+}
+
+/**
+ * A queue of bands shared by the parts of one run: `edges` (band i is rows [edges[i], edges[i+1]))
+ * and `next`, a SharedArrayBuffer that every part sees, holding at Int32 0 the index of the next
+ * band to take.
+ */
+export interface BandQueue {
+  /** The shared counter: Int32 at byte 0, the next band index; each part claims with Atomics.add until none is left. */
+  next: SharedArrayBuffer;
+  /** Band edges, non-decreasing: band i is output rows [edges[i], edges[i + 1]). */
+  edges: Int32Array;
+}
+
+/** A queue over `bands` (contiguous, in order), its counter at 0 in a new SharedArrayBuffer. */
+export function bandQueue(bands: readonly RowRange[]): BandQueue {
+  const edges = new Int32Array(bands.length + 1);
+  bands.forEach((band, i) => {
+    edges[i] = band.start;
+    edges[i + 1] = band.end;
+  });
+  return { next: new SharedArrayBuffer(4), edges };
+}
+
+/** A band queue read from a part's input: the counter as an Int32Array on the caller's memory, edges copied. */
+export interface ClaimableBands {
+  /** Int32 view of the shared counter. */
+  next: Int32Array;
+  /** Checked copy of the edges. */
+  edges: Int32Array;
+}
+
+/**
+ * Checks a band queue that arrived in a part's input against the part's rows [y0, y1): `next` a
+ * buffer of at least 4 bytes (shared, so the parts see one counter), `edges` an Int32Array of
+ * non-decreasing rows inside [y0, y1]. Copies `edges`; `next` stays the caller's memory.
+ */
+export function readBandQueue(value: unknown, y0: number, y1: number): ClaimableBands {
+  const q = fields(value, 'bands', '{ next: SharedArrayBuffer, edges: Int32Array }', ['next', 'edges']);
+  const counter = bufferBytes(q.next, 'bands.next');
+  if (counter.byteLength < 4 || counter.byteOffset % 4 !== 0) {
+    throw badOption(`bands.next must hold the 4-byte band counter (a SharedArrayBuffer from bandQueue), got ${counter.byteLength} bytes.`);
+  }
+  const next = new Int32Array(counter.buffer, counter.byteOffset, 1);
+  const edges = copyOfTyped<Int32Array>(q.edges, 'Int32Array', 'bands.edges');
+  if (edges.length < 2) throw badOption(`bands.edges must hold at least 2 edges, got ${edges.length}.`);
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i] as number;
+    if (e < y0 || e > y1 || (i > 0 && e < (edges[i - 1] as number))) {
+      throw badOption(`bands.edges[${i}] is ${e}: edges must not decrease and must lie within the part's rows [${y0}, ${y1}].`);
+    }
+  }
+  return { next, edges };
+}
+
+/** Takes bands off `queue` until none is left (each index goes to exactly one taker); yields their rows. */
+export function* claimBands(queue: ClaimableBands): Generator<RowRange> {
+  const count = queue.edges.length - 1;
+  for (;;) {
+    const i = Atomics.add(queue.next, 0, 1);
+    if (i >= count) return;
+    yield { start: queue.edges[i] as number, end: queue.edges[i + 1] as number };
+  }
 }
