@@ -494,7 +494,7 @@ describe('hostile run and map options', () => {
 });
 
 // -------------------------------------------------------------------------------------------------
-describe('signals whose getters throw', () => {
+describe('hostile signals: throwing getters and listeners', () => {
   function abortedWithThrowingReason(): AbortSignal {
     const controller = new AbortController();
     controller.abort(new Error('original'));
@@ -568,6 +568,51 @@ describe('signals whose getters throw', () => {
       expect(hostFaults()).toEqual([]);
     },
   );
+
+  it('a signal whose own addEventListener/removeEventListener throw: run never throws; an abort while held still settles it', async () => {
+    const pool: Pool<typeof Hostile> = makePool('hostile-tasks.ts', { abortGrace: 20 });
+    const gate = new Gate();
+    const controller = new AbortController();
+    for (const method of ['addEventListener', 'removeEventListener']) {
+      Object.defineProperty(controller.signal, method, {
+        value: () => {
+          throw new Error(`${method}!`);
+        },
+      });
+    }
+    let run: Promise<unknown> | undefined;
+    expect(() => {
+      run = pool.run('block', { cells: gate.cells, value: 'done' }, { signal: controller.signal });
+    }).not.toThrow();
+    const s = record(run!);
+    // Either refused at once with a typed error, or accepted and then held on the gate.
+    await within(Promise.race([run!.catch(() => {}), gate.started()]), HANG, 'the run to be refused or start');
+    controller.abort(new Error('stop'));
+    await within(run!.catch(() => {}), HANG, 'the aborted run');
+    if (!(s.reason instanceof AbortError)) expect(isTyped(s.reason), show(s.reason)).toBe(true);
+    gate.open();
+    expect(await within(pool.run('echo', 'next'), HANG, 'a later run')).toBe('next');
+    expect(hostFaults()).toEqual([]);
+  });
+
+  it('a queued task whose abort event an earlier listener swallows still rejects with AbortError and never runs', async () => {
+    const pool: Pool<typeof Hostile> = makePool('hostile-tasks.ts');
+    const gate = new Gate();
+    const blocked = pool.run('block', { cells: gate.cells, value: 'done' });
+    await gate.started();
+    const controller = new AbortController();
+    controller.signal.addEventListener('abort', (event) => event.stopImmediatePropagation());
+    const log = new SharedLog();
+    const reason = new Error('swallowed');
+    const queued = record(pool.run('count', { log: log.cells, id: 1 }, { signal: controller.signal }));
+    controller.abort(reason);
+    gate.open();
+    expect(await blocked).toBe('done');
+    await within(queued.promise.catch(() => {}), HANG, 'the aborted run');
+    expect(queued.reason, show(queued.reason)).toBeInstanceOf(AbortError);
+    expect((queued.reason as AbortError).reason).toBe(reason);
+    expect(log.entries()).toEqual([]);
+  });
 });
 
 // -------------------------------------------------------------------------------------------------
