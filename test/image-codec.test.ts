@@ -111,7 +111,7 @@ describe('errors', () => {
     expect(await codeOf(() => decode(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])))).toBe('TESSERA_IMAGE_FORMAT');
     expect(await codeOf(() => decode(new TextEncoder().encode('GIF89a.....')))).toBe('TESSERA_IMAGE_FORMAT');
     expect(await codeOf(() => decode(new Uint8Array(0)))).toBe('TESSERA_IMAGE_FORMAT');
-    // A lossless (SOF3) JPEG: a real JPEG, in a coding process jpeg-js does not implement.
+    // A lossless (SOF3) JPEG: a real JPEG, in a coding process refused from the header (MozJPEG is built without it).
     const lossless = Uint8Array.from(jpegBytes);
     const sof = lossless.findIndex((b, i) => b === 0xff && lossless[i + 1] === 0xc0);
     lossless[sof + 1] = 0xc3;

@@ -183,8 +183,8 @@ describe(`encoded files (seed ${SEED})`, () => {
     // The honest 48x32 file needs a few KB; pngjs alone would have asked for 1.6 GB here.
     expect(pngLargest).toBeLessThan(1 << 20);
 
-    // jpeg-js allocates typed arrays, which this spy cannot see; it is held to the header's size
-    // (maxResolutionInMP), so a second, larger frame within maxPixels is still refused.
+    // MozJPEG allocates inside its wasm heap, which this spy cannot see; libjpeg refuses a second
+    // frame header itself (a fatal error, so CORRUPT), whatever size it claims.
     for (const jpeg of [fixtures.jpeg, fixtures['jpeg progressive']]) {
       const forged = withSecondSof(jpeg, 900, 900);
       expect(jpegSof(forged)).toBe(jpegSof(jpeg));

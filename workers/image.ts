@@ -7,7 +7,7 @@
  *   decodeShared(input)  decode into a SharedArrayBuffer.
  *   resizeRaw(input)     raw to raw; a pool built with `imagePartitions` splits it into bands.
  *   resizeBand(input)    one band of a partitioned resize (what the parts run).
- *   encodeImage(input)   raw to PNG/JPEG.
+ *   encodeImage(input)   raw to PNG/JPEG/WebP.
  *
  * The main-thread side of the partitioned resize is workers/image/partition.ts
  * (`imageModule`, `imagePartitions`, `resizePartitioned`).
@@ -18,15 +18,40 @@
  * from the header before decoding; damaged bytes with TESSERA_IMAGE_CORRUPT; unsupported formats
  * with TESSERA_IMAGE_FORMAT (see workers/image/errors.ts). Raw results ('raw' format, resizeRaw,
  * decodeShared) live in SharedArrayBuffers, so they cross back to the main thread without a copy.
+ *
+ * JPEGs are turned upright by their EXIF Orientation tag unless `orientation: 'keep'`; JPEG output
+ * of an image with alpha is flattened onto `background` (white by default).
+ *
+ * Besides the tasks, this entry exports ImageError and ImageErrorCodes (not tasks: a class and a
+ * plain object) so callers can branch on `err.code` without importing the core.
  */
+import { ErrorCodes, type ImageErrorCode } from '../src/errors.ts';
 import { ImageError, badOption } from './image/errors.ts';
 import { decode, encode } from './image/codec.ts';
-import { fields, formatOf, imageSource, maxPixelsOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, targetOf, type Target } from './image/input.ts';
+import type { OrientationMode } from './image/exif.ts';
+import { backgroundOf, fields, formatOf, imageSource, maxPixelsOf, orientationOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, targetOf, type Target } from './image/input.ts';
 import { claimBands, createResizePlan, readBandQueue, readPlan, type BandQueue, type ResizePlan } from './image/plan.ts';
 import { resizeBand as runBand } from './image/resample.ts';
 import { getKernel } from './image/wasm.ts';
 import { toShared } from './image/shared.ts';
 import type { FilterName, Fit, ImageInput, OutputFormat, RawImage, Rgba } from './image/types.ts';
+
+export { ImageError, type ImageErrorCode };
+export type { OrientationMode };
+
+/** The codes an ImageError can carry (the same strings as ErrorCodes.IMAGE_* in the core). */
+export const ImageErrorCodes = Object.freeze({
+  /** Encoded bytes are truncated, damaged, or promise more than they hold. */
+  CORRUPT: ErrorCodes.IMAGE_CORRUPT,
+  /** Bytes in a format, or a variant of one, that cannot be read or written. */
+  FORMAT: ErrorCodes.IMAGE_FORMAT,
+  /** An impossible dimension or buffer length. */
+  SIZE: ErrorCodes.IMAGE_SIZE,
+  /** More pixels than `maxPixels`. */
+  TOO_LARGE: ErrorCodes.IMAGE_TOO_LARGE,
+  /** A task input or option is missing, of the wrong type, or unknown. */
+  OPTION: ErrorCodes.IMAGE_OPTION,
+});
 
 /** Optional task context; only `signal` is used (checked between outputs). */
 export interface ImageTaskContext {
@@ -36,16 +61,21 @@ export interface ImageTaskContext {
 
 /** Options common to the resize-type tasks. */
 export interface ImageTaskOptions {
-  /** Output encoding; default 'png'. */
+  /** Output encoding: 'png' (default), 'jpeg', 'webp' or 'raw'. */
   format?: OutputFormat;
-  /** JPEG quality 1..100, default 85. */
+  /** JPEG/WebP quality 1..100, default 85 for JPEG and 80 for WebP. */
   quality?: number;
   /** Resampling filter, default 'lanczos3'. */
   filter?: FilterName;
   /** Decompression-bomb guard for input and output, default 100 megapixels. */
   maxPixels?: number;
-  /** Letterbox colour for fit 'contain', straight RGBA, default transparent. */
+  /**
+   * Straight RGBA: the letterbox colour for fit 'contain' (default transparent) and, for JPEG output,
+   * the colour transparent pixels are flattened onto (composited onto white first; default white).
+   */
   background?: Rgba;
+  /** 'auto' (default) turns JPEGs upright by their EXIF Orientation tag; 'keep' leaves pixels as stored. */
+  orientation?: OrientationMode;
 }
 
 /** Input of the `resize` task. */
@@ -86,7 +116,7 @@ export interface ImageResult {
   width: number;
   /** Output height. */
   height: number;
-  /** PNG/JPEG bytes, or width*height*4 RGBA bytes for 'raw'. */
+  /** PNG/JPEG/WebP bytes, or width*height*4 RGBA bytes for 'raw'. */
   data: Uint8Array;
 }
 
@@ -119,10 +149,12 @@ interface Output {
   format: OutputFormat;
   quality: number | undefined;
   maxPixels: number;
+  /** What a JPEG flattens alpha onto; undefined for white. */
+  background: Rgba | undefined;
 }
 
 function finish(image: RawImage, out: Output): ImageResult {
-  const encoded = encode(image, out);
+  const encoded = encode(image, { format: out.format, quality: out.quality, maxPixels: out.maxPixels, ...(out.background === undefined ? {} : { background: out.background }) });
   const data = encoded instanceof Uint8Array ? encoded : encoded.data;
   return { format: out.format, width: image.width, height: image.height, data };
 }
@@ -136,8 +168,8 @@ async function resample(src: RawImage, target: Target): Promise<RawImage & { dat
   return { data, width: plan.dstWidth, height: plan.dstHeight };
 }
 
-const OPTION_KEYS = ['format', 'quality', 'filter', 'maxPixels', 'background'] as const;
-const RESIZE_USAGE = '{ image, width?, height?, fit?, filter?, format?, quality?, maxPixels?, background? }';
+const OPTION_KEYS = ['format', 'quality', 'filter', 'maxPixels', 'background', 'orientation'] as const;
+const RESIZE_USAGE = '{ image, width?, height?, fit?, filter?, format?, quality?, maxPixels?, background?, orientation? }';
 
 /** The `image` field: required, encoded bytes or raw RGBA (checked fully when decoded). */
 function requireImage(task: string, value: unknown): ImageInput {
@@ -152,15 +184,15 @@ function requireImage(task: string, value: unknown): ImageInput {
 export async function resize(input: ResizeTaskInput, context?: ImageTaskContext): Promise<ImageResult> {
   const f = fields(input, 'resize', RESIZE_USAGE, ['image', 'width', 'height', 'fit', ...OPTION_KEYS]);
   const target = targetOf(f);
-  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: target.maxPixels };
-  const src = decode(requireImage('resize', f.image), { maxPixels: target.maxPixels });
+  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: target.maxPixels, background: f.background === undefined ? undefined : target.background };
+  const src = decode(requireImage('resize', f.image), { maxPixels: target.maxPixels, orientation: orientationOf(f.orientation) });
   checkAborted(context);
   const resized = await resample(src, target);
   checkAborted(context);
   return finish(resized, out);
 }
 
-const THUMBNAILS_USAGE = '{ image, sizes: [{ width, height, fit? }], format?, quality?, filter?, maxPixels?, background? }';
+const THUMBNAILS_USAGE = '{ image, sizes: [{ width, height, fit? }], format?, quality?, filter?, maxPixels?, background?, orientation? }';
 
 /** The `sizes` field: a non-empty array of { width, height, fit? }, each read once. */
 function readSizes(value: unknown): Array<{ width: number; height: number; fit: unknown }> {
@@ -187,8 +219,8 @@ export async function thumbnails(input: ThumbnailsTaskInput, context?: ImageTask
   // Every size is checked before the decode: a bad last size should not cost a decode.
   const targets = sizes.map((size, i) => targetOf({ ...f, ...size }, `sizes[${i}].`));
   const common = targetOf(f);
-  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: common.maxPixels };
-  const src = decode(requireImage('thumbnails', f.image), { maxPixels: common.maxPixels });
+  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: common.maxPixels, background: f.background === undefined ? undefined : common.background };
+  const src = decode(requireImage('thumbnails', f.image), { maxPixels: common.maxPixels, orientation: orientationOf(f.orientation) });
   const results: ImageResult[] = [];
   for (const target of targets) {
     checkAborted(context);
@@ -234,6 +266,8 @@ export interface DecodeSharedInput {
   image: ImageInput;
   /** Decompression-bomb guard, default 100 megapixels. */
   maxPixels?: number;
+  /** 'auto' (default) turns a JPEG upright by its EXIF Orientation tag; 'keep' leaves pixels as stored. */
+  orientation?: OrientationMode;
 }
 
 /**
@@ -241,13 +275,14 @@ export interface DecodeSharedInput {
  * of a partitioned resize, without a copy.
  */
 export function decodeShared(input: DecodeSharedInput): RawImage & { data: Uint8Array } {
-  const f = fields(input, 'decodeShared', '{ image, maxPixels? }', ['image', 'maxPixels']);
+  const f = fields(input, 'decodeShared', '{ image, maxPixels?, orientation? }', ['image', 'maxPixels', 'orientation']);
   const maxPixels = maxPixelsOf(f.maxPixels);
-  return toShared(decode(requireImage('decodeShared', f.image), { maxPixels }));
+  const orientation = orientationOf(f.orientation);
+  return toShared(decode(requireImage('decodeShared', f.image), { maxPixels, orientation }));
 }
 
 /** Input of `resizeRaw`: a decoded (ideally shared) image and the target. */
-export interface ResizeRawInput extends Omit<ImageTaskOptions, 'format' | 'quality'> {
+export interface ResizeRawInput extends Omit<ImageTaskOptions, 'format' | 'quality' | 'orientation'> {
   /** Straight RGBA source; pass `decodeShared`'s result so bands read it in place. */
   src: RawImage;
   /** Target width; omit to keep the aspect ratio from height. */
@@ -271,18 +306,25 @@ export async function resizeRaw(input: ResizeRawInput): Promise<RawImage> {
 export interface EncodeImageInput {
   /** Straight RGBA. */
   image: RawImage;
-  /** Output encoding; default 'png'. */
+  /** Output encoding: 'png' (default), 'jpeg', 'webp' or 'raw'. */
   format?: OutputFormat;
-  /** JPEG quality 1..100, default 85. */
+  /** JPEG/WebP quality 1..100, default 85 for JPEG and 80 for WebP. */
   quality?: number;
   /** Size guard, default 100 megapixels. */
   maxPixels?: number;
+  /** JPEG only: what transparent pixels are flattened onto (composited onto white first); default white. */
+  background?: Rgba;
 }
 
-/** Encodes raw RGBA (PNG, JPEG, or 'raw' to pass it through). */
+/** Encodes raw RGBA (PNG, JPEG, WebP, or 'raw' to pass it through). */
 export function encodeImage(input: EncodeImageInput): ImageResult {
-  const f = fields(input, 'encodeImage', '{ image: { data, width, height }, format?, quality?, maxPixels? }', ['image', 'format', 'quality', 'maxPixels']);
-  const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: maxPixelsOf(f.maxPixels) };
+  const f = fields(input, 'encodeImage', '{ image: { data, width, height }, format?, quality?, maxPixels?, background? }', ['image', 'format', 'quality', 'maxPixels', 'background']);
+  const out: Output = {
+    format: formatOf(f.format),
+    quality: qualityOf(f.quality),
+    maxPixels: maxPixelsOf(f.maxPixels),
+    background: f.background === undefined ? undefined : backgroundOf(f.background),
+  };
   if (f.image === undefined || f.image === null) throw badOption('encodeImage needs image: raw RGBA as { data, width, height }.');
   const image = rawImage(f.image, 'image', out.maxPixels);
   return finish(image, out);

@@ -1,36 +1,51 @@
 /**
- * Decode and encode through pure-JS codecs (pngjs, jpeg-js). Every codec
- * exception is rethrown as an ImageError: codecs throw plain Errors, TypeErrors
- * and RangeErrors on bad bytes, and callers must be able to rely on `code`.
+ * Decode and encode. JPEG through MozJPEG and WebP through libwebp, both WebAssembly
+ * (wasm-codecs.ts); PNG through pngjs (zlib in Node). Why each: README, "The image pipeline".
+ * Every codec exception is rethrown as an ImageError: codecs throw plain Errors, TypeErrors,
+ * RangeErrors, Emscripten exit statuses and wasm traps on bad bytes, and callers must be able to
+ * rely on `code`. EXIF orientation is applied here, so every task sees upright pixels.
  */
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import type { PNG as PngClass } from 'pngjs';
-import type * as JpegModule from 'jpeg-js';
+import { ErrorCodes } from '../../src/errors.ts';
 import { ImageError, corrupt, unsupported } from './errors.ts';
-import { formatOf, imageSource, maxPixelsOf, qualityOf, rawImage } from './input.ts';
+import { applyOrientation, jpegOrientation, type OrientationMode } from './exif.ts';
+import { backgroundOf, formatOf, imageSource, maxPixelsOf, orientationOf, qualityOf, rawImage } from './input.ts';
 import { inspect, type PngLayout } from './probe.ts';
-import type { ImageInput, OutputFormat, RawImage } from './types.ts';
+import type { ImageInput, OutputFormat, RawImage, Rgba } from './types.ts';
+import { codecMessages, jpegDecoder, jpegEncoder, mozjpegOptions, webpEncoder, webpOptions } from './wasm-codecs.ts';
 
-// Both codecs are CommonJS; createRequire keeps this file valid ESM under NodeNext and tsx.
+// pngjs is CommonJS; createRequire keeps this file valid ESM under NodeNext and tsx.
 const require = createRequire(import.meta.url);
 const { PNG } = require('pngjs') as { PNG: typeof PngClass };
-const jpeg = require('jpeg-js') as typeof JpegModule;
+
+/** Default JPEG quality. */
+export const DEFAULT_JPEG_QUALITY = 85;
+/** Default WebP quality (cwebp's default is 75; 80 keeps thumbnails about as sharp as JPEG at 85). */
+export const DEFAULT_WEBP_QUALITY = 80;
 
 /** Options shared by everything that decodes. */
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (decompression-bomb guard). Default 100 megapixels. */
   maxPixels?: number;
+  /** 'auto' (default) turns a JPEG upright by its EXIF Orientation tag; 'keep' returns the pixels as stored. */
+  orientation?: OrientationMode;
 }
 
 /** Options for encoding. */
 export interface EncodeOptions {
   /** Output kind; 'raw' returns the RGBA image itself. */
   format: OutputFormat;
-  /** JPEG quality 1..100 (default 85); ignored for other formats. */
+  /** JPEG/WebP quality 1..100 (default 85 for JPEG, 80 for WebP); ignored for PNG and raw. */
   quality?: number;
   /** Refuse images with more pixels than this. Default 100 megapixels. */
   maxPixels?: number;
+  /**
+   * JPEG only (it has no alpha): transparent pixels are composited onto this colour, itself first
+   * composited onto white; default white. PNG and WebP keep their alpha.
+   */
+  background?: Rgba;
 }
 
 /** Rows of each Adam7 pass: [x0, y0, dx, dy]. */
@@ -64,12 +79,46 @@ function checkInterlacedSize(width: number, height: number, png: PngLayout): voi
 }
 
 /**
+ * libjpeg's warnings mean the data is damaged: a truncated file ("Premature end of JPEG file"),
+ * bad entropy data ("Corrupt JPEG data: ..."), a scan that needed resyncing. The decoder then fills
+ * what it could not read with grey; we refuse the image instead (like sharp's default failOn).
+ * Only a few warnings describe harmless metadata.
+ */
+const HARMLESS_JPEG_WARNING = /JFIF|thumbnail|Adobe|ICC|Unknown APP|Ignoring/i;
+
+/** MozJPEG's fatal errors that mean "a JPEG we cannot read" rather than "a damaged JPEG". */
+const UNSUPPORTED_JPEG = /Unsupported color conversion|Unsupported JPEG process|Unsupported marker type|Requested feature was omitted/i;
+
+function decodeJpeg(bytes: Uint8Array, width: number, height: number): { data: Uint8Array; width: number; height: number } {
+  let decoded: { result: { data: Uint8Array | Uint8ClampedArray; width: number; height: number } | null; messages: string[] };
+  try {
+    decoded = jpegDecoder.call((c) => c.decode(bytes, false));
+  } catch (err) {
+    const messages = codecMessages(err);
+    const reason = messages.at(-1);
+    if (reason !== undefined && UNSUPPORTED_JPEG.test(reason)) throw unsupported(`JPEG cannot be decoded (${reason}); re-encode it as a baseline or progressive YCbCr/greyscale JPEG, or convert it to PNG.`);
+    throw corrupt(`cannot decode jpeg${reason === undefined ? '' : ` (${reason})`}`, err);
+  }
+  const { result, messages } = decoded;
+  if (result === null) throw corrupt('cannot decode jpeg');
+  const warning = messages.find((m) => !HARMLESS_JPEG_WARNING.test(m));
+  if (warning !== undefined) {
+    const short = /Premature end/i.test(warning) ? `the data ends before the ${width}x${height} pixels its header promises` : warning;
+    throw corrupt(`jpeg is damaged: ${short}`);
+  }
+  const data = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  return { data, width: result.width, height: result.height };
+}
+
+/**
  * Decodes PNG/JPEG bytes to straight RGBA, or validates and passes through a raw image (a fresh
  * descriptor over the same memory). Header sizes are checked against maxPixels before pixel data
- * is touched, and the decoded size must match the header.
+ * is touched, and the decoded size must match the header; a JPEG is then turned upright by its
+ * EXIF orientation unless `orientation: 'keep'`.
  */
 export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage & { data: Uint8Array } {
   const maxPixels = maxPixelsOf(options.maxPixels);
+  const orientation = orientationOf(options.orientation);
   const source = imageSource(input);
   if (source.kind === 'raw') return rawImage(source.value, 'image', maxPixels);
   const bytes = source.bytes;
@@ -83,16 +132,7 @@ export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage
       const png = PNG.sync.read(buf);
       out = { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
     } else {
-      const decoded = jpeg.decode(bytes, {
-        useTArray: true,
-        formatAsRGBA: true,
-        // Strict: a truncated upload should be reported, not silently half-grey.
-        tolerantDecoding: false,
-        // No frame larger than the header we checked (half a pixel of slack for float rounding).
-        maxResolutionInMP: (header.width * header.height + 0.5) / 1e6,
-        maxMemoryUsageInMB: Math.max(512, Math.ceil((maxPixels * 12) / (1024 * 1024))),
-      });
-      out = { data: decoded.data, width: decoded.width, height: decoded.height };
+      out = decodeJpeg(bytes, header.width, header.height);
     }
   } catch (err) {
     if (err instanceof ImageError) throw err;
@@ -102,13 +142,51 @@ export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage
   if (out.width !== header.width || out.height !== header.height || out.data.length !== out.width * out.height * 4) {
     throw corrupt(`${header.format} decoded to ${out.width}x${out.height} but its header says ${header.width}x${header.height}`);
   }
+  if (header.format === 'jpeg' && orientation === 'auto') out = applyOrientation(out, jpegOrientation(bytes));
   return out;
+}
+
+/**
+ * Straight RGBA with every pixel composited onto `background` (itself composited onto white): what
+ * a JPEG, which has no alpha, should show. Returns the input when it is already opaque.
+ */
+export function flatten(img: RawImage & { data: Uint8Array }, background: Rgba = [255, 255, 255, 255]): RawImage & { data: Uint8Array } {
+  const src = img.data;
+  let opaque = true;
+  for (let i = 3; i < src.length; i += 4) {
+    if (src[i] !== 255) {
+      opaque = false;
+      break;
+    }
+  }
+  if (opaque) return img;
+  const [br, bg, bb, ba] = background;
+  // The background over white.
+  const r0 = (br * ba + 255 * (255 - ba)) / 255;
+  const g0 = (bg * ba + 255 * (255 - ba)) / 255;
+  const b0 = (bb * ba + 255 * (255 - ba)) / 255;
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i += 4) {
+    const a = src[i + 3] ?? 0;
+    const k = 255 - a;
+    out[i] = Math.round(((src[i] ?? 0) * a + r0 * k) / 255);
+    out[i + 1] = Math.round(((src[i + 1] ?? 0) * a + g0 * k) / 255);
+    out[i + 2] = Math.round(((src[i + 2] ?? 0) * a + b0 * k) / 255);
+    out[i + 3] = 255;
+  }
+  return { data: out, width: img.width, height: img.height };
+}
+
+/** A copy of the codec's output in memory of its own (the codecs hand back views on their heap or a larger buffer). */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** Encodes straight RGBA to the requested format ('raw' returns a descriptor over the same memory). */
 export function encode(image: RawImage, options: EncodeOptions): Uint8Array | (RawImage & { data: Uint8Array }) {
   const format = formatOf(options.format);
-  const quality = qualityOf(options.quality) ?? 85;
+  const quality = qualityOf(options.quality);
+  const background = options.background === undefined ? undefined : backgroundOf(options.background);
   const img = rawImage(image, 'image', maxPixelsOf(options.maxPixels));
   switch (format) {
     case 'raw':
@@ -124,9 +202,28 @@ export function encode(image: RawImage, options: EncodeOptions): Uint8Array | (R
       if (img.width > 65535 || img.height > 65535) {
         throw unsupported(`JPEG cannot hold a ${img.width}x${img.height} image (65535 pixels per side at most); encode it as PNG or resize it first.`);
       }
-      // JPEG has no alpha channel: jpeg-js drops it, so transparent pixels show their stored colour.
-      const out = jpeg.encode({ data: img.data, width: img.width, height: img.height }, Math.round(quality));
-      return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+      // JPEG has no alpha channel: flatten onto the background (white by default), never a black edge.
+      const flat = flatten(img, background);
+      const q = Math.round(quality ?? DEFAULT_JPEG_QUALITY);
+      try {
+        return own(jpegEncoder.call((c) => c.encode(flat.data, flat.width, flat.height, mozjpegOptions(q))).result);
+      } catch (err) {
+        throw new ImageError(ErrorCodes.IMAGE_SIZE, `MozJPEG could not encode a ${img.width}x${img.height} image (${codecMessages(err).at(-1) ?? String(err)})`, { cause: err });
+      }
+    }
+    case 'webp': {
+      if (img.width > 16383 || img.height > 16383) {
+        throw unsupported(`WebP cannot hold a ${img.width}x${img.height} image (16383 pixels per side at most); encode it as PNG or JPEG, or resize it first.`);
+      }
+      const q = quality ?? DEFAULT_WEBP_QUALITY;
+      let out: Uint8Array | null;
+      try {
+        out = webpEncoder.call((c) => c.encode(img.data, img.width, img.height, webpOptions(q))).result;
+      } catch (err) {
+        throw new ImageError(ErrorCodes.IMAGE_SIZE, `libwebp could not encode a ${img.width}x${img.height} image (${String(err)})`, { cause: err });
+      }
+      if (out === null) throw new ImageError(ErrorCodes.IMAGE_SIZE, `libwebp could not encode a ${img.width}x${img.height} image`);
+      return own(out);
     }
   }
 }

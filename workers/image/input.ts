@@ -154,17 +154,24 @@ export function filterOf(value: unknown): FilterName {
 /** The `format` option, default 'png'. */
 export function formatOf(value: unknown): OutputFormat {
   if (value === undefined) return 'png';
-  if (value === 'png' || value === 'jpeg' || value === 'raw') return value;
-  throw badOption(`unknown output format ${describe(value)}: use 'png', 'jpeg' or 'raw'.`);
+  if (value === 'png' || value === 'jpeg' || value === 'webp' || value === 'raw') return value;
+  throw badOption(`unknown output format ${describe(value)}: use 'png', 'jpeg', 'webp' or 'raw'.`);
 }
 
-/** The `quality` option: JPEG quality 1..100 (rounded), undefined for the default. */
+/** The `quality` option: JPEG/WebP quality 1..100 (rounded), undefined for the default. */
 export function qualityOf(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 100) {
-    throw badOption(`jpeg quality must be a number from 1 to 100, got ${describe(value)}; pass an integer in range.`);
+    throw badOption(`jpeg/webp quality must be a number from 1 to 100, got ${describe(value)}; pass an integer in range.`);
   }
   return value;
+}
+
+/** The `orientation` option: 'auto' (default) applies the EXIF Orientation tag, 'keep' leaves pixels as stored. */
+export function orientationOf(value: unknown): 'auto' | 'keep' {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'keep') return value;
+  throw badOption(`unknown orientation ${describe(value)}: use 'auto' (apply the EXIF tag, the default) or 'keep'.`);
 }
 
 /** The `background` option: [r, g, b, a], integers 0..255, default transparent black. */

@@ -121,7 +121,8 @@ function readJpegHeader(b: Uint8Array): { width: number; height: number } {
     if (len < 2) throw corrupt('JPEG segment has an impossible length');
     if (isSof(marker)) {
       if (i + 7 > b.length) break;
-      // Baseline (C0), extended (C1) and progressive (C2) Huffman: what jpeg-js decodes.
+      // Baseline (C0), extended (C1) and progressive (C2) Huffman: what every decoder reads. Lossless,
+      // hierarchical and arithmetic-coded JPEGs are rare and refused here, before any decoding.
       if (marker > 0xc2) {
         throw unsupported(
           `JPEG uses a coding process (SOF${marker - 0xc0}: lossless, hierarchical or arithmetic) the decoder cannot read; ` +

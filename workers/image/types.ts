@@ -14,7 +14,7 @@ export interface RawImage {
 export type ImageInput = Uint8Array | RawImage;
 
 /** Output encodings a caller can ask for. */
-export type OutputFormat = 'png' | 'jpeg' | 'raw';
+export type OutputFormat = 'png' | 'jpeg' | 'webp' | 'raw';
 
 /** Encoded formats the kernel can read. */
 export type EncodedFormat = 'png' | 'jpeg';
