@@ -653,3 +653,54 @@ describe('waitForCapacity under many producers', () => {
     expect(refused).toBeLessThan(50 * perProducer * 10);
   });
 });
+
+// -------------------------------------------------------------------------------------------------
+describe('tasks that post on parentPort', () => {
+  type Forger = typeof import('./fixtures/hostile-forger.ts');
+
+  it('junk and malformed notices posted by a task do not hurt the host; its batch-mates resolve', async () => {
+    const pool: Pool<Forger> = makePool('hostile-forger.ts', { maxThreads: 2, minThreads: 2 });
+    await pool.ready();
+    const log = new SharedLog(200);
+    const runs = Array.from({ length: 120 }, (_, id) =>
+      record<unknown>(id % 30 === 7 ? pool.run('junk') : pool.run('count', { log: log.cells, id })),
+    );
+    await allSettledWithin(
+      runs.map((r) => r.promise),
+      HANG,
+      'the batch',
+    );
+    const junkAt = new Set(runs.map((_, id) => id).filter((id) => id % 30 === 7));
+    for (const id of junkAt) expect(runs[id]!.value, show(runs[id]!.reason)).toBe('junk posted');
+    expectNeighboursFine(runs, log, junkAt);
+    expect(hostFaults()).toEqual([]);
+    expect(await within(pool.run('echo', 'alive'), HANG, 'a later run')).toBe('alive');
+  });
+
+  it('results forged by a task never settle another task: each gets its own result, once', async () => {
+    const pool: Pool<Forger> = makePool('hostile-forger.ts', { maxThreads: 2, minThreads: 2 });
+    await pool.ready();
+    // A task held on another thread while a forger posts results for every batch id around it.
+    const gate = new Gate();
+    const held = record(pool.run('block', { cells: gate.cells, value: 'real' }));
+    await within(gate.started(), HANG, 'the held task to start');
+    expect(await within(pool.run('forge', { from: 0, to: 400 }), HANG, 'the forger')).toBe('forged');
+    // Queued tasks too, batched behind a forger on the one free thread.
+    const log = new SharedLog(200);
+    const runs = Array.from({ length: 100 }, (_, id) =>
+      record<unknown>(id === 0 ? pool.run('forge', { from: 0, to: 400 }) : pool.run('count', { log: log.cells, id })),
+    );
+    await allSettledWithin(
+      runs.map((r) => r.promise),
+      HANG,
+      'the batch',
+    );
+    expect(runs[0]!.value).toBe('forged');
+    expectNeighboursFine(runs, log, new Set([0]));
+    expect(held.count, 'the held task settled before its gate opened').toBe(0);
+    gate.open();
+    await within(held.promise.catch(() => {}), HANG, 'the held task');
+    expect(held.value, show(held.reason)).toBe('real');
+    expect(hostFaults()).toEqual([]);
+  });
+});
