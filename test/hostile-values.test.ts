@@ -9,6 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   AbortError,
+  createPool,
+  PoolDestroyedError,
   TaskInputError,
   TaskResultError,
   TesseraError,
@@ -23,10 +25,12 @@ import {
   SharedLog,
   allSettledWithin,
   codeOf,
+  fixture,
   hostFaults,
   makePool,
   record,
   show,
+  track,
   within,
   type Settlement,
 } from './helpers.ts';
@@ -701,6 +705,196 @@ describe('tasks that post on parentPort', () => {
     gate.open();
     await within(held.promise.catch(() => {}), HANG, 'the held task');
     expect(held.value, show(held.reason)).toBe('real');
+    expect(hostFaults()).toEqual([]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('hostile partitioners and re-entrant callers', () => {
+  type ChaosModule = typeof import('./fixtures/chaos-tasks.ts');
+  type Parts = Array<{ from: number; to: number }>;
+
+  function cut(n: number, count: number): Parts {
+    const step = Math.ceil(n / count);
+    return Array.from({ length: count }, (_, i) => ({ from: Math.min(n, i * step), to: Math.min(n, (i + 1) * step) }));
+  }
+  const sum = (results: Array<{ sum: number }>): number => results.reduce((total, r) => total + r.sum, 0);
+
+  function partitioned(split: (input: { n: number }, count: number, pool: () => Pool<ChaosModule>) => unknown, merge: (results: Array<{ sum: number }>, pool: () => Pool<ChaosModule>) => unknown = sum) {
+    const holder: { pool?: Pool<ChaosModule> } = {};
+    const self = (): Pool<ChaosModule> => holder.pool!;
+    const pool = track(
+      createPool<ChaosModule>({
+        module: fixture('chaos-tasks.ts'),
+        maxThreads: 2,
+        minThreads: 2,
+        partitions: {
+          psum: {
+            task: 'part',
+            split: (input, count) => split(input, count, self) as Parts,
+            merge: (results: Array<{ sum: number }>) => merge(results, self) as number,
+          },
+        },
+      }),
+    );
+    holder.pool = pool;
+    return pool;
+  }
+
+  const expected = (n: number): number => (n * (n - 1)) / 2;
+
+  it.each([
+    {
+      label: 'split throws a Proxy whose traps throw',
+      split: () => {
+        throw hostileProxy();
+      },
+    },
+    { label: 'split returns a Proxy of an array whose traps throw', split: () => hostileProxy([]) },
+    {
+      label: 'split returns an array whose first element is a throwing getter',
+      split: (input: { n: number }, count: number) =>
+        Object.defineProperty(cut(input.n, count), 0, {
+          get() {
+            throw new Error('part getter!');
+          },
+        }),
+    },
+    {
+      label: 'split returns an array with a hole',
+      split: (input: { n: number }, count: number) => {
+        const parts: unknown[] = cut(input.n, count);
+        delete parts[0];
+        return parts;
+      },
+    },
+  ])('$label: the run settles, the host survives, the pool works', async ({ split }) => {
+    const pool = partitioned(split);
+    await pool.ready();
+    const s = await outcome(() => pool.run('psum', { n: 100 }), 'the partitioned run');
+    expect(s.count).toBe(1);
+    // (instanceof would run a hostile Proxy's getPrototypeOf trap: read the code, which never throws.)
+    if (s.status === 'rejected') expect(codeOf(s.reason)).not.toBe('TESSERA_WORKER_CRASH');
+    else expect(s.value).toBe(expected(100));
+    expect(await within(pool.run('ok', { value: 2 }), HANG, 'a later run')).toBe(4);
+    expect(hostFaults()).toEqual([]);
+  });
+
+  it('merge throws a Proxy whose traps throw: the run rejects with it, the host survives', async () => {
+    const proxy = hostileProxy();
+    const pool = partitioned(
+      (input, count) => cut(input.n, count),
+      () => {
+        throw proxy;
+      },
+    );
+    await pool.ready();
+    const s = await outcome(() => pool.run('psum', { n: 100 }), 'the partitioned run');
+    expect(s.status).toBe('rejected');
+    expect(s.reason).toBe(proxy);
+    expect(await within(pool.run('ok', { value: 2 }), HANG, 'a later run')).toBe(4);
+    expect(hostFaults()).toEqual([]);
+  });
+
+  it('split destroys the pool: the run rejects with PoolDestroyedError, everything settles', async () => {
+    const pool = partitioned((input, count, self) => {
+      void self().destroy();
+      return cut(input.n, count);
+    });
+    await pool.ready();
+    const others = Array.from({ length: 20 }, (_, i) => record(pool.run('ok', { value: i })));
+    const s = await outcome(() => pool.run('psum', { n: 100 }), 'the partitioned run');
+    await allSettledWithin(
+      others.map((o) => o.promise),
+      HANG,
+      'the other runs',
+    );
+    expect(s.reason, show(s.reason)).toBeInstanceOf(PoolDestroyedError);
+    for (const o of others) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(PoolDestroyedError);
+    expect(hostFaults()).toEqual([]);
+  });
+
+  it('merge closes the pool: the run resolves, close() resolves after it', async () => {
+    let closing: Promise<void> | undefined;
+    const pool = partitioned(
+      (input, count) => cut(input.n, count),
+      (results, self) => {
+        closing = self().close();
+        return sum(results);
+      },
+    );
+    await pool.ready();
+    const s = await outcome(() => pool.run('psum', { n: 1_000 }), 'the partitioned run');
+    expect(s.value).toBe(expected(1_000));
+    await within(closing!, HANG, 'close() called from merge');
+    expect(pool.stats()).toMatchObject({ queued: 0, running: 0, threads: 0 });
+  });
+
+  it('split runs the partitioned task again (re-entrant, three deep): every run settles with its sum', async () => {
+    const inner: Array<Promise<unknown>> = [];
+    const pool = partitioned((input, count, self) => {
+      if (input.n > 10) inner.push(self().run('psum', { n: Math.floor(input.n / 10) }));
+      return cut(input.n, count);
+    });
+    await pool.ready();
+    const s = await outcome(() => pool.run('psum', { n: 5_000 }), 'the outer run');
+    expect(s.value).toBe(expected(5_000));
+    // Pushed in whatever order the splits ran (a direct run may split inside its caller's split).
+    const sums = (await within(Promise.all(inner), HANG, 'the inner runs')) as number[];
+    expect(sums.sort((a, b) => a - b)).toEqual([expected(5), expected(50), expected(500)]);
+  });
+
+  it('a caller that destroys the pool from a run’s then-callback, mid-batch: every run settles once, with its result or PoolDestroyedError', async () => {
+    const pool: Pool<typeof Hostile> = makePool('hostile-tasks.ts', { maxThreads: 2, minThreads: 2 });
+    await pool.ready();
+    const log = new SharedLog(400);
+    const runs: Settlement[] = [];
+    for (let id = 0; id < 300; id++) {
+      const promise = pool.run('count', { log: log.cells, id });
+      if (id === 40) void promise.then(() => pool.destroy());
+      runs.push(record(promise));
+    }
+    await allSettledWithin(
+      runs.map((r) => r.promise),
+      HANG,
+      'the runs',
+    );
+    runs.forEach((r, id) => {
+      expect(r.count).toBe(1);
+      if (r.status === 'fulfilled') expect((r.value as { id: number }).id).toBe(id);
+      else expect(r.reason, show(r.reason)).toBeInstanceOf(PoolDestroyedError);
+    });
+    expect(runs[40]!.status).toBe('fulfilled');
+    expect([...log.counts().values()].every((n) => n === 1)).toBe(true);
+    expect(hostFaults()).toEqual([]);
+  });
+
+  it('a user abort listener that submits and destroys while the pool handles the abort: everything settles', async () => {
+    const pool: Pool<typeof Hostile> = makePool('hostile-tasks.ts', { abortGrace: 0 });
+    const gate = new Gate();
+    const controller = new AbortController();
+    const late: Settlement[] = [];
+    const victims = [record(pool.run('block', { cells: gate.cells, value: 'x' }, { signal: controller.signal }))];
+    await within(gate.started(), HANG, 'the first victim to start');
+    victims.push(record(pool.run('echo', 1, { signal: controller.signal })), record(pool.run('echo', 2, { signal: controller.signal })));
+    // Registered after the pool's own listener: it runs while the pool is handling the abort.
+    controller.signal.addEventListener('abort', () => {
+      late.push(record(pool.run('echo', 'during abort')));
+      void pool.destroy();
+      late.push(record(pool.run('echo', 'after destroy')));
+    });
+    controller.abort(new Error('stop'));
+    await allSettledWithin(
+      [...victims, ...late].map((s) => s.promise),
+      HANG,
+      'every run',
+    );
+    for (const v of victims) expect(v.reason, show(v.reason)).toBeInstanceOf(AbortError);
+    for (const s of late) {
+      expect(s.count).toBe(1);
+      if (s.status === 'rejected') expect(isTyped(s.reason), show(s.reason)).toBe(true);
+    }
+    expect(late[1]!.reason).toBeInstanceOf(PoolDestroyedError);
     expect(hostFaults()).toEqual([]);
   });
 });
