@@ -259,7 +259,7 @@ describe(`forged band plans (seed ${SEED})`, () => {
       const rows = Math.max(1, Number.isSafeInteger(plan.dstHeight) ? Math.min(plan.dstHeight, 64) : genuine.dstHeight);
       const y0 = int(rnd, rows);
       const y1 = y0 + int(rnd, rows - y0 + 1);
-      const dstBytes = Number.isSafeInteger(plan.dstWidth * plan.dstHeight) && plan.dstWidth * plan.dstHeight < 1e6 && plan.dstWidth > 0 ? plan.dstWidth * plan.dstHeight * 4 : 64;
+      const dstBytes = Number.isSafeInteger(plan.dstWidth * plan.dstHeight) && plan.dstWidth * plan.dstHeight < 1e6 && plan.dstWidth > 0 && plan.dstHeight > 0 ? plan.dstWidth * plan.dstHeight * 4 : 64;
       const backing = new Uint8Array(new SharedArrayBuffer(dstBytes + 128)).fill(0xa5);
       const dst = backing.subarray(64, 64 + dstBytes);
       try {
