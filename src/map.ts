@@ -114,12 +114,16 @@ class Mapper {
   }
 
   /**
-   * Settles with undefined when the map fails. A fresh promise per wait: racing every wait against
-   * one long-lived promise would pile a reaction onto it per wait for the life of a stream.
+   * Settles as `promise` does, or with undefined as soon as the map fails. One promise per wait, and
+   * nothing left behind: racing every wait against one long-lived promise would pile a reaction onto
+   * it per wait for the life of a stream, and Promise.race costs more per item of a stream.
    */
-  interrupted(): Promise<undefined> {
+  unlessStopped<T>(promise: PromiseLike<T>): Promise<T | undefined> {
     if (this.#failure !== undefined) return Promise.resolve(undefined);
-    return new Promise((resolve) => (this.#wake = () => resolve(undefined)));
+    return new Promise<T | undefined>((resolve, reject) => {
+      this.#wake = () => resolve(undefined);
+      promise.then(resolve, reject);
+    });
   }
 
   /** Throws the failure, if there was one. */
@@ -143,7 +147,7 @@ class Mapper {
   /** Waits for the oldest chunk; throws the first failure of any chunk. */
   async takeOldest(): Promise<unknown[]> {
     const head = this.#pending[0]!;
-    if (this.#failure === undefined) await Promise.race([head.task.promise.catch(() => {}), this.interrupted()]);
+    if (this.#failure === undefined) await this.unlessStopped(head.task.promise.catch(() => {}));
     this.check();
     this.#pending.shift();
     const { results, ms } = (await head.task.promise) as ChunkValue;
@@ -225,7 +229,7 @@ export async function* mapStream(
           let step: IteratorResult<unknown> | undefined;
           if (typeof (next as Partial<PromiseLike<unknown>>).then === 'function') {
             stuck = true;
-            step = await Promise.race([next as PromiseLike<IteratorResult<unknown>>, mapper.interrupted()]);
+            step = await mapper.unlessStopped(next as PromiseLike<IteratorResult<unknown>>);
             if (step === undefined) break;
             stuck = false;
           } else step = next as IteratorResult<unknown>;
