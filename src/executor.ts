@@ -16,6 +16,7 @@ import {
   ImageError,
   MapItemError,
   ModuleLoadError,
+  PoolDestroyedError,
   TaskInputError,
   TaskResultError,
   UnknownTaskError,
@@ -30,6 +31,7 @@ import { uncloneableType } from './worker/clone.ts';
 import {
   asNotice,
   claimedBy,
+  newSecret,
   encodeBatch,
   encodeChunk,
   encodeManifest,
@@ -83,7 +85,7 @@ function workerConfig(module: URL, slots: Int32Array): WorkerConfig {
       );
     }
   }
-  return { entry, module: module.href, tsx, slots };
+  return { entry, module: module.href, tsx, slots, secret: newSecret() };
 }
 
 /** How a thread died, from its own events. */
@@ -123,6 +125,8 @@ export class Executor {
   readonly #cancelPorts = new Map<number, MessagePort>();
   /** One cell per slot, plus the last for the manifest request. */
   readonly #slots: Int32Array;
+  /** What every notice of this pool's threads carries. */
+  readonly #secret: number;
   readonly #freeSlots: number[];
   /** Threads that died recently, by thread id, until their failed batches are handled. */
   readonly #deaths = new Map<number, Death>();
@@ -148,9 +152,11 @@ export class Executor {
     this.sizer = new Sizer(batchSizing(options.maxBatch));
     this.#slots = new Int32Array(new SharedArrayBuffer(4 * (this.capacity + 1)));
     this.#freeSlots = Array.from({ length: this.capacity }, (_, i) => this.capacity - 1 - i);
+    const config = workerConfig(options.module, this.#slots);
+    this.#secret = config.secret!;
     this.#piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker/bootstrap.js', import.meta.url)),
-      workerData: workerConfig(options.module, this.#slots),
+      workerData: config,
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
       idleTimeout: options.idleTimeout,
@@ -213,6 +219,11 @@ export class Executor {
 
   /** Sends tasks to a thread as one batch. A tracked batch (signal or timeout) holds exactly one task. */
   send(tasks: Task[]): void {
+    if (this.#destroyed) {
+      // Reached only through user code that destroyed the pool mid-dispatch (a split, a callback).
+      for (const task of tasks) this.#ledger.settle(task, false, new PoolDestroyedError());
+      return;
+    }
     const first = tasks[0]!;
     const tracked = first.signal !== undefined || first.timeout !== undefined;
     const id = this.#nextId();
@@ -333,18 +344,22 @@ export class Executor {
     this.#deaths.set(thread, death);
   }
 
+  /**
+   * A message a thread posted on parentPort. Anything without the pool's secret is a task's own post
+   * and ignored; what carries it was made by entry.ts.
+   */
   #onMessage(message: unknown): void {
-    const notice = asNotice(message);
+    const notice = asNotice(message, this.#secret);
     if (notice === undefined) return;
     switch (notice[1]) {
       case Kind.Result: {
-        const [, , id, index, status, value] = notice;
+        const [, , , id, index, status, value] = notice;
         const batch = this.#batches.get(id);
         if (batch !== undefined) this.#deliver(batch, index, status, value);
         return;
       }
       case Kind.Start: {
-        const [, , id, thread] = notice;
+        const [, , , id, thread] = notice;
         const batch = this.#batches.get(id);
         if (batch === undefined) return;
         batch.thread = thread;
@@ -354,7 +369,7 @@ export class Executor {
         return;
       }
       case Kind.Hello: {
-        const [, , thread, port] = notice;
+        const [, , , thread, port] = notice;
         this.#cancelPorts.set(thread, port);
         port.unref();
         return;
@@ -417,6 +432,8 @@ export class Executor {
     this.#release(batch);
     if (this.#destroyed || batch.cancelled) {
       this.#batches.delete(batch.id);
+      // destroy() settled every task it knew of; one dispatched while it ran must not be left over.
+      if (this.#destroyed) for (const task of batch.tasks) this.#ledger.settle(task, false, new PoolDestroyedError());
       this.#host.slotFreed();
       return;
     }

@@ -155,6 +155,21 @@ function toModuleUrl(module: unknown): URL {
   return fail('module', 'a URL or an absolute path', module, true);
 }
 
+const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+/** Copies the known `resourceLimits` fields, each read once and checked. */
+function checkResourceLimits(limits: object): ResourceLimits {
+  const copy: { -readonly [K in keyof ResourceLimits]: ResourceLimits[K] } = {};
+  for (const key of RESOURCE_LIMIT_KEYS) {
+    const value = readOption(limits, key);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value)) fail(`resourceLimits.${key}`, 'a number of megabytes > 0', value, true);
+    if (!(value > 0) || !Number.isFinite(value)) fail(`resourceLimits.${key}`, 'a finite number of megabytes > 0', value, false);
+    copy[key] = value;
+  }
+  return copy;
+}
+
 const POOL_OPTION_KEYS = [
   'module',
   'minThreads',
@@ -181,13 +196,14 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
   if (minThreads > maxThreads) fail('minThreads', `an integer <= maxThreads (${maxThreads})`, minThreads, false);
   const limits = options.resourceLimits;
   if (limits !== undefined && (typeof limits !== 'object' || limits === null)) fail('resourceLimits', 'an object', limits, true);
+  const resourceLimits = limits === undefined ? undefined : checkResourceLimits(limits);
   return {
     module,
     minThreads,
     maxThreads,
     maxQueue: options.maxQueue === undefined ? poolDefaults.maxQueue : checkInteger('maxQueue', options.maxQueue, 0, true),
     idleTimeout: options.idleTimeout === undefined ? poolDefaults.idleTimeout : checkInteger('idleTimeout', options.idleTimeout, 0, true),
-    resourceLimits: limits === undefined ? undefined : { ...limits },
+    resourceLimits,
     concurrentTasksPerWorker:
       options.concurrentTasksPerWorker === undefined
         ? poolDefaults.concurrentTasksPerWorker

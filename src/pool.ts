@@ -371,6 +371,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       const first = queue.pop();
       if (first === undefined) break;
+      // Its abort event may never have reached us (a listener before ours called stopImmediatePropagation).
+      if (first.signal !== undefined && isAborted(first.signal)) {
+        this.#abort(first, reasonOf(first.signal));
+        continue;
+      }
       if (fanOut !== undefined && first.offset === undefined && first.counted && fanOut.has(first.name)) {
         fanOut.expand(first, executor.free);
         continue;

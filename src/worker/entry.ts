@@ -36,13 +36,16 @@ type TaskFunction = (input: unknown, context: TaskContext) => unknown;
 
 const config = workerData as WorkerConfig;
 const parent = parentPort!;
+// Taken before the task module loads, and gone from workerData for it (see WorkerConfig.secret).
+const secret = config.secret!;
+delete config.secret;
 
 // Cancels arrive on a port of our own: piscina owns the task channel and parentPort's inbound side.
 const controllers = new Map<number, AbortController>();
 const cancels = new MessageChannel();
 cancels.port1.on('message', (message: Cancel) => controllers.get(message.batch)?.abort(message.reason));
 cancels.port1.unref();
-parent.postMessage(helloNotice(threadId, cancels.port2), [cancels.port2]);
+parent.postMessage(helloNotice(secret, threadId, cancels.port2), [cancels.port2]);
 
 let tasks: Map<string, TaskFunction> | undefined;
 let taskNames: string[] = [];
@@ -77,11 +80,11 @@ const untrackedContext: TaskContext = Object.freeze({ signal: new AbortControlle
 /** Posts a task's outcome as a `Result` notice; a value that cannot be posted becomes `ResultNotCloneable`. */
 function post(batch: number, index: number, status: Status, value: unknown): void {
   try {
-    if (isTransfer(value)) parent.postMessage(resultNotice(batch, index, status, value.value), value[TRANSFER] as TransferListItem[]);
-    else parent.postMessage(resultNotice(batch, index, status, value));
+    if (isTransfer(value)) parent.postMessage(resultNotice(secret, batch, index, status, value.value), value[TRANSFER] as TransferListItem[]);
+    else parent.postMessage(resultNotice(secret, batch, index, status, value));
   } catch (error) {
     // toWire's output always clones.
-    parent.postMessage(resultNotice(batch, index, Status.ResultNotCloneable, toWire(error)));
+    parent.postMessage(resultNotice(secret, batch, index, Status.ResultNotCloneable, toWire(error)));
   }
 }
 
@@ -100,7 +103,7 @@ const threw = (error: unknown): Outcome => ({ status: Status.Threw, value: toWir
 function track(batch: number): TaskContext {
   const controller = new AbortController();
   controllers.set(batch, controller);
-  parent.postMessage(startNotice(batch, threadId));
+  parent.postMessage(startNotice(secret, batch, threadId));
   return { signal: controller.signal };
 }
 

@@ -23,7 +23,11 @@ import type { MessagePort } from 'node:worker_threads';
  * about 1.3 µs more than the equivalent flat array.
  */
 
-/** Marks a parentPort message as ours (user code may post on parentPort too). */
+/**
+ * Marks a parentPort message as ours. User code may post on parentPort too, junk or messages shaped
+ * like ours: a notice also carries the pool's secret (see {@link WorkerConfig.secret}), and the main
+ * thread ignores any message without it.
+ */
 export const TAG = 'tessera' as const;
 
 /** What a message is: the first element of a request, the second of a notice. */
@@ -158,32 +162,38 @@ export const Status = {
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
-/** `[TAG, Kind.Result, batch id, index in the batch, status, value]`: one task of a batch finished. */
-export type ResultNotice = [tag: typeof TAG, kind: typeof Kind.Result, batch: number, index: number, status: Status, value: unknown];
+/** `[TAG, Kind.Result, secret, batch id, index in the batch, status, value]`: one task of a batch finished. */
+export type ResultNotice = [tag: typeof TAG, kind: typeof Kind.Result, secret: number, batch: number, index: number, status: Status, value: unknown];
 
-/** `[TAG, Kind.Start, batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
-export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, batch: number, thread: number];
+/** `[TAG, Kind.Start, secret, batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
+export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, secret: number, batch: number, thread: number];
 
-/** `[TAG, Kind.Hello, thread id, port]`: sent once when a thread starts; cancels go to the port. */
-export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, thread: number, port: MessagePort];
+/** `[TAG, Kind.Hello, secret, thread id, port]`: sent once when a thread starts; cancels go to the port. */
+export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, secret: number, thread: number, port: MessagePort];
 
 export type Notice = ResultNotice | StartNotice | HelloNotice;
 
-export function resultNotice(batch: number, index: number, status: Status, value: unknown): ResultNotice {
-  return [TAG, Kind.Result, batch, index, status, value];
+export function resultNotice(secret: number, batch: number, index: number, status: Status, value: unknown): ResultNotice {
+  return [TAG, Kind.Result, secret, batch, index, status, value];
 }
 
-export function startNotice(batch: number, thread: number): StartNotice {
-  return [TAG, Kind.Start, batch, thread];
+export function startNotice(secret: number, batch: number, thread: number): StartNotice {
+  return [TAG, Kind.Start, secret, batch, thread];
 }
 
-export function helloNotice(thread: number, port: MessagePort): HelloNotice {
-  return [TAG, Kind.Hello, thread, port];
+export function helloNotice(secret: number, thread: number, port: MessagePort): HelloNotice {
+  return [TAG, Kind.Hello, secret, thread, port];
 }
 
-/** The notice in a parentPort message, or undefined for a message a task posted itself. */
-export function asNotice(message: unknown): Notice | undefined {
-  return Array.isArray(message) && message[0] === TAG ? (message as Notice) : undefined;
+/** The notice in a parentPort message, or undefined for anything else (a message a task posted). */
+export function asNotice(message: unknown, secret: number): Notice | undefined {
+  return Array.isArray(message) && message[0] === TAG && message[2] === secret ? (message as Notice) : undefined;
+}
+
+/** A secret for a pool's notices: 52 random bits, a number that clones as itself. */
+export function newSecret(): number {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return (high! & 0xfffff) * 0x1_0000_0000 + low!;
 }
 
 /** Main → thread over the hello port: abort the running tracked batch's `context.signal`. */
@@ -215,4 +225,9 @@ export interface WorkerConfig {
   readonly tsx: string | undefined;
   /** One cell per request slot: see {@link claim}. */
   readonly slots: Int32Array;
+  /**
+   * Carried by every notice. The entry takes it and deletes it from `workerData` before the task
+   * module loads, so a task cannot read it there and forge a notice, even by accident.
+   */
+  secret?: number;
 }
