@@ -405,7 +405,7 @@ async function round(roundIndex: number): Promise<RoundReport> {
     const op: Op = {
       index,
       kind,
-      label: `#${index} ${kind}`,
+      label: `#${index} ${kind}${options.signal ? ' +signal' : ''}${options.timeout ? ` +timeout ${options.timeout}` : ''}${options.priority ? ` +priority ${options.priority}` : ''}`,
       s: record(promise),
       refused: state === 'open' ? undefined : state,
       check,
@@ -438,11 +438,25 @@ async function round(roundIndex: number): Promise<RoundReport> {
   for (const later of laterAborts) later.controller.abort(later.reason);
 
   const t1 = performance.now();
-  await allSettledWithin(
+  const settledInTime = await allSettledWithin(
     ops.map((op) => op.s.promise),
     HANG,
-    `seed ${SEED} round ${roundIndex}: the operations`,
+    'the operations',
+  ).then(
+    () => true,
+    () => false,
   );
+  if (!settledInTime) {
+    const stuck = ops.filter((op) => op.s.count === 0);
+    problems.push(
+      `${stuck.length} operations never settled (a hang; the pool is destroyed after the test): ` +
+        `${stuck
+          .slice(0, 12)
+          .map((op) => `${op.label}${op.abort ? ` (abort ${op.abort})` : ''}`)
+          .join(', ')}; state ${state}; stats ${JSON.stringify(pool.stats())}`,
+    );
+    return { problems, ops: ops.length, ending };
+  }
   const t2 = performance.now();
 
   // Each operation settled once, the way it must.
@@ -476,7 +490,14 @@ async function round(roundIndex: number): Promise<RoundReport> {
       unsettledWhenEnded = ops.filter((op) => op.s.count === 0).length;
     });
   }
-  await within(ended!, HANG, `the round's ${ending === 'destroy' ? 'destroy()' : 'close()'}`);
+  const endedInTime = await within(ended!, HANG, 'the end').then(
+    () => true,
+    () => false,
+  );
+  if (!endedInTime) {
+    problems.push(`the round's ${ending === 'destroy' ? 'destroy()' : 'close()'} never resolved; stats ${JSON.stringify(pool.stats())}`);
+    return { problems, ops: ops.length, ending };
+  }
   const t3 = performance.now();
   await nextTurn();
   if (unsettledWhenEnded !== 0) problems.push(`${unsettledWhenEnded} operations were unsettled when the pool's ${ending === 'destroy' ? 'destroy()' : 'close()'} resolved`);
