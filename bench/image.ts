@@ -6,7 +6,7 @@
  * thread partitioned into bands (also with its threads' OS priority lowered), and sharp with the
  * same thread count. Also the main thread's event-loop delay over a second of back-to-back resizes.
  *
- *   npm run bench:image -- [--runs 5] [--threads N] [--photos DIR] [--photo-runs 3] [--photos-only | --skip-photos]
+ *   npm run bench:image -- [--runs 5] [--threads N] [--photos DIR] [--photo-runs 3] [--photos-only | --skip-photos] [--compare-fixed]
  *
  * --photos defaults to /usr/share/backgrounds/mate (Debian's mate-backgrounds package).
  */
@@ -15,8 +15,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { createPool, type Pool } from '../src/index.ts';
 import type * as ImageTasks from '../workers/image.ts';
-import { imagePartitions } from '../workers/image/partition.ts';
-import { createResizePlan } from '../workers/image/plan.ts';
+import { imagePartitions, resizeRawPartitioner } from '../workers/image/partition.ts';
+import { createResizePlan, splitRows } from '../workers/image/plan.ts';
 import { resizeImage } from '../workers/image/resample.ts';
 import { getKernel } from '../workers/image/wasm.ts';
 import type { RawImage } from '../workers/image/types.ts';
@@ -117,7 +117,19 @@ const partedNice: Pool<typeof ImageTasks> = createPool<typeof ImageTasks>({
   partitions: imagePartitions,
   niceIncrement: 10,
 });
-await Promise.all([single.ready(), parted.ready(), partedNice.ready()]);
+// --compare-fixed: the split before work stealing, one fixed band of rows per part, for comparison.
+const COMPARE_FIXED = flag('compare-fixed');
+const fixedBands = {
+  ...resizeRawPartitioner,
+  split: (input: Parameters<typeof resizeRawPartitioner.split>[0], parts: number) => {
+    const [whole] = resizeRawPartitioner.split(input, 1);
+    return splitRows(whole!.plan, parts).map(({ start, end }) => ({ ...whole!, y0: start, y1: end }));
+  },
+};
+const partedFixed: Pool<typeof ImageTasks> | undefined = COMPARE_FIXED
+  ? createPool<typeof ImageTasks>({ module, minThreads: THREADS, maxThreads: THREADS, partitions: { resizeRaw: fixedBands } })
+  : undefined;
+await Promise.all([single.ready(), parted.ready(), partedNice.ready(), partedFixed?.ready()]);
 sharp.cache(false);
 
 type Job = () => Promise<unknown> | unknown;
@@ -154,6 +166,13 @@ const contenders: Array<{ name: string; one: Job; thumbs: Job; before?: () => vo
       ),
   },
 ];
+if (partedFixed !== undefined) {
+  contenders.push({
+    name: `tessera, ${THREADS} threads partitioned, fixed bands (--compare-fixed)`,
+    one: () => partedFixed.run('resizeRaw', { src, width: 1000, height: 750, fit: 'fill' }),
+    thumbs: () => Promise.all(THUMBS.map((t) => partedFixed.run('resizeRaw', { src, ...t, fit: 'fill' }))),
+  });
+}
 
 const results = new Map<string, { one: Sample[]; thumbs: Sample[] }>();
 for (const c of contenders) {
@@ -175,7 +194,7 @@ for (const c of contenders) {
   c.before?.();
   loop.set(c.name, await sustained(c.one));
 }
-await Promise.all([single.destroy(), parted.destroy(), partedNice.destroy()]);
+await Promise.all([single.destroy(), parted.destroy(), partedNice.destroy(), partedFixed?.destroy()]);
 
 console.log(`image: ${SRC_W}x${SRC_H} -> 1000x750 and thumbnails ${THUMBS.map((t) => `${t.width}x${t.height}`).join(', ')}, lanczos3`);
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${RUNS} runs, medians`);
@@ -200,4 +219,5 @@ for (const row of rows) {
   );
 }
 console.log(`tessera ${THREADS} threads partitioned / tessera 1 thread: ${(rows[2]!.mps / oneThread.mps).toFixed(2)}x`);
+if (partedFixed !== undefined) console.log(`tessera ${THREADS} threads partitioned, fixed bands / tessera 1 thread: ${(rows[5]!.mps / oneThread.mps).toFixed(2)}x`);
 console.log(`tessera 1 thread / sharp ${THREADS} threads: ${(oneThread.mps / sharpRow.mps).toFixed(2)}x per thread x ${THREADS} = ${((oneThread.mps * THREADS) / sharpRow.mps).toFixed(2)}x`);
