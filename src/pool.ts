@@ -398,6 +398,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       this.#queue.size === 0 &&
       (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
       this.#ledger.running === 0 &&
+      // Every thread is done too: no reply on its way, no cancelled task within its abortGrace.
+      this.#executor.inFlight === 0 &&
       this.#finiteMaps === 0
     );
   }

@@ -50,11 +50,13 @@ export function toWire(error: unknown, depth = 0): WireError {
   if (!isError(error)) {
     return { name: 'Error', message: describeValue(error), stack: undefined, props: {}, thrown: { value: cloneable(error) } };
   }
-  // No prototype, so a key such as `__proto__` is kept as data.
-  const props: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const props: Record<string, unknown> = {};
   for (const key of attempt(() => Object.keys(error), [] as string[])) {
     if (key === 'cause' || key === 'stack' || key === 'message' || key === 'name') continue;
-    props[key] = cloneable(attempt(() => (error as unknown as Record<string, unknown>)[key], '[throwing getter]'));
+    const value = cloneable(attempt(() => (error as unknown as Record<string, unknown>)[key], '[throwing getter]'));
+    // defineProperty, not assignment: a key such as `__proto__` stays data, and the object stays plain
+    // (so the error can ride in piscina's reply).
+    Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
   }
   const wire: { -readonly [K in keyof WireError]: WireError[K] } = {
     name: text(() => error.name) ?? 'Error',
