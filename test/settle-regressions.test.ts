@@ -215,6 +215,25 @@ describe('1. close() and onIdle() resolve only once every accepted run has settl
     }
     expect(bad, `seed ${seed} (replay with CHAOS_SEED=${seed})`).toEqual([]);
   });
+
+  it('destroy() while close() is stopping the threads: once both resolve, no thread is left (found by the property test)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const pool = track(createPool<typeof Chaos>({ module: fixture('chaos-tasks.ts'), minThreads: 1, maxThreads: 2, abortGrace: 0, maxBatch: 1 }));
+      await pool.ready();
+      const runs = [
+        record(pool.run('ok', { value: 1 })),
+        record(pool.run('fail', { kind: 'plain' })),
+        record(pool.run('ok', { value: 2 })),
+        record(pool.run('ok', { value: 3 })),
+      ];
+      const closing = pool.close();
+      await within(pool.onIdle(), HANG, 'onIdle()');
+      const destroying = pool.destroy();
+      await within(Promise.all([closing, destroying]), HANG, 'close() and destroy()');
+      expect(runs.map((r) => r.count)).toEqual([1, 1, 1, 1]);
+      expect(pool.stats(), `round ${round}`).toMatchObject({ queued: 0, running: 0, threads: 0 });
+    }
+  });
 });
 
 /**
