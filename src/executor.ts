@@ -138,6 +138,7 @@ export class Executor {
   #nextBatch = 0;
   #inFlight = 0;
   #destroyed = false;
+  #stopped: Promise<void> | undefined;
   /** Slots: batches that may be on threads at once. */
   readonly capacity: number;
   /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
@@ -193,7 +194,12 @@ export class Executor {
     this.#loaded = names.then(
       () => {},
       (error: unknown) => {
-        this.#loadFailure = error as ModuleLoadError;
+        const failure = error as ModuleLoadError;
+        this.#loadFailure = failure;
+        // Nothing can ever run, and a module that kills its thread at import would have piscina
+        // start replacement threads for ever: settle what was sent, and stop the threads now.
+        for (const task of [...this.pendingTasks()]) this.#ledger.settle(task, false, new ModuleLoadError(this.#modulePath, failure.cause));
+        void this.destroy();
       },
     );
     void this.#loaded.then(() => (this.#loadSettled = true));
@@ -220,8 +226,12 @@ export class Executor {
   /** Sends tasks to a thread as one batch. A tracked batch (signal or timeout) holds exactly one task. */
   send(tasks: Task[]): void {
     if (this.#destroyed) {
-      // Reached only through user code that destroyed the pool mid-dispatch (a split, a callback).
-      for (const task of tasks) this.#ledger.settle(task, false, new PoolDestroyedError());
+      // Reached only through user code that destroyed the pool mid-dispatch (a split, a callback),
+      // or in the turn the module failed to load.
+      const failure = this.#loadFailure;
+      for (const task of tasks) {
+        this.#ledger.settle(task, false, failure ? new ModuleLoadError(this.#modulePath, failure.cause) : new PoolDestroyedError());
+      }
       return;
     }
     const first = tasks[0]!;
@@ -286,13 +296,16 @@ export class Executor {
   }
 
   /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
-  async destroy(): Promise<void> {
-    this.#destroyed = true;
-    for (const batch of this.#batches.values()) if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
-    this.#batches.clear();
-    for (const port of this.#cancelPorts.values()) port.close();
-    this.#cancelPorts.clear();
-    await this.#piscina.destroy();
+  destroy(): Promise<void> {
+    if (this.#stopped === undefined) {
+      this.#destroyed = true;
+      for (const batch of this.#batches.values()) if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+      this.#batches.clear();
+      for (const port of this.#cancelPorts.values()) port.close();
+      this.#cancelPorts.clear();
+      this.#stopped = this.#piscina.destroy();
+    }
+    return this.#stopped;
   }
 
   #nextId(): number {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { createPool, ModuleLoadError, ModuleNotFoundError, TesseraError } from '../src/index.ts';
-import { fixture, makePool, track } from './helpers.ts';
+import { fixture, makePool, nextTurn, track } from './helpers.ts';
 
 // A module with a syntax error cannot live in test/fixtures/ (tsc and eslint check that folder), so it
 // is written to a temporary folder.
@@ -63,4 +63,19 @@ test.each([
 test('a module that loads: ready() resolves with its task names', async () => {
   const pool = makePool('echo.ts');
   expect([...(await pool.ready())].sort()).toEqual(['add', 'echo', 'threadId']);
+});
+
+test('a module that ends its thread at import: ready() rejects, runs in flight reject, and no thread is restarted for it', async () => {
+  const pool = makePool('hostile-exit-at-import.ts', { maxThreads: 2, minThreads: 2 });
+  const inFlight = pool.run('never', 1);
+  const error = await pool.ready().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ModuleLoadError);
+  expect((error as ModuleLoadError).cause).toMatchObject({ code: 'TESSERA_WORKER_CRASH', reason: 'exit', exitCode: 3 });
+  await expect(inFlight).rejects.toBeInstanceOf(ModuleLoadError);
+  // piscina would otherwise replace each dying thread for ever, each one dying at import again.
+  for (let turn = 0; pool.stats().threads > 0 && turn < 10_000; turn++) await nextTurn();
+  expect(pool.stats().threads).toBe(0);
+  await expect(pool.run('never', 2)).rejects.toBeInstanceOf(ModuleLoadError);
+  await pool.onIdle();
+  expect(pool.stats()).toMatchObject({ queued: 0, running: 0 });
 });
