@@ -126,7 +126,7 @@ interface Op {
   abortReason: unknown;
   /** Still unsettled when destroy() was called: PoolDestroyedError is then allowed. */
   pendingAtDestroy: boolean;
-  /** A map still unsettled when close() was called: close() may stop it (see settle-regressions). */
+  /** A stream map still unsettled when close() was called: close() stops it (PoolClosedError). */
   pendingMapAtClose: boolean;
 }
 
@@ -251,7 +251,8 @@ async function round(roundIndex: number): Promise<RoundReport> {
       state = 'destroyed';
       ended = pool.destroy();
     } else {
-      for (const op of ops) if (op.s.count === 0 && op.kind.startsWith('map')) op.pendingMapAtClose = true;
+      // close() finishes an array map it accepted, but stops a stream map (it cannot read on).
+      for (const op of ops) if (op.s.count === 0 && op.kind === 'mapStream') op.pendingMapAtClose = true;
       state = 'closed';
       ended = pool.close();
     }
