@@ -131,6 +131,7 @@ export class Executor {
   /** Threads that died recently, by thread id, until their failed batches are handled. */
   readonly #deaths = new Map<number, Death>();
   #deathCount = 0;
+  #lastDeath: Death | undefined;
   /** Settles once the manifest request did; the module then loaded, or `#loadFailure` says why not. */
   #loaded: Promise<void> | undefined;
   #loadSettled = false;
@@ -210,13 +211,16 @@ export class Executor {
     const slot = this.capacity;
     const id = this.#nextId();
     openSlot(this.#slots, slot, id);
+    const deaths = this.#deathCount;
     let reply: ManifestReply;
     try {
       reply = (await this.#piscina.run(encodeManifest(slot, id))) as ManifestReply;
     } catch (error) {
-      // The thread died loading the module (process.exit at import, out of memory), or piscina stopped.
+      // The thread died loading the module (process.exit at import, out of memory), or piscina
+      // stopped. The module starts loading as the thread starts, so the thread may die before it
+      // takes the request: then the death is the one just recorded, in the turn of this rejection.
       const thread = claimedBy(this.#slots, slot);
-      const death = thread === 0 ? undefined : this.#deaths.get(thread);
+      const death = thread !== 0 ? this.#deaths.get(thread) : this.#deathCount !== deaths ? this.#lastDeath : undefined;
       throw new ModuleLoadError(this.#modulePath, death === undefined ? error : crashError(death));
     }
     if (reply.ok) return reply.names;
@@ -355,6 +359,7 @@ export class Executor {
   #died(thread: number, death: Death): void {
     this.#deathCount++;
     this.#deaths.set(thread, death);
+    this.#lastDeath = death;
   }
 
   /**
