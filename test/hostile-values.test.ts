@@ -18,7 +18,7 @@ import {
   type Pool,
 } from '../src/index.ts';
 import type * as Hostile from './fixtures/hostile-tasks.ts';
-import type { ResultKind, ThrowKind } from './fixtures/hostile-tasks.ts';
+import { hostileProxy, type ResultKind, type ThrowKind } from './fixtures/hostile-tasks.ts';
 import type * as Then from './fixtures/hostile-then.ts';
 import {
   Gate,
@@ -37,27 +37,6 @@ import {
 
 const HANG = 10_000;
 
-/** A Proxy every trap of which throws. */
-function hostileProxy(target: object = {}): any {
-  const trap = (): never => {
-    throw new Error('trap!');
-  };
-  return new Proxy(target, {
-    get: trap,
-    set: trap,
-    has: trap,
-    ownKeys: trap,
-    getOwnPropertyDescriptor: trap,
-    getPrototypeOf: trap,
-    setPrototypeOf: trap,
-    defineProperty: trap,
-    deleteProperty: trap,
-    isExtensible: trap,
-    preventExtensions: trap,
-    apply: trap,
-    construct: trap,
-  });
-}
 
 /** `{ a: { a: { … } } }`, `depth` levels deep. */
 function deep(depth: number): object {
