@@ -199,7 +199,7 @@ export class Executor {
         this.#loadFailure = failure;
         // Nothing can ever run, and a module that kills its thread at import would have piscina
         // start replacement threads for ever: settle what was sent, and stop the threads now.
-        for (const task of [...this.pendingTasks()]) this.#ledger.settle(task, false, new ModuleLoadError(this.#modulePath, failure.cause));
+        for (const task of [...this.pendingTasks()]) this.#ledger.settle(task, false, this.#loadErrorFor(failure));
         void this.destroy();
       },
     );
@@ -234,12 +234,12 @@ export class Executor {
       // or in the turn the module failed to load.
       const failure = this.#loadFailure;
       for (const task of tasks) {
-        this.#ledger.settle(task, false, failure ? new ModuleLoadError(this.#modulePath, failure.cause) : new PoolDestroyedError());
+        this.#ledger.settle(task, false, failure ? this.#loadErrorFor(failure) : new PoolDestroyedError());
       }
       return;
     }
     const first = tasks[0]!;
-    const tracked = first.signal !== undefined || first.timeout !== undefined;
+    const tracked = first.tracked;
     const id = this.#nextId();
     const slot = this.#freeSlots.pop()!;
     const batch: Batch = {
@@ -310,6 +310,11 @@ export class Executor {
       this.#stopped = this.#piscina.destroy();
     }
     return this.#stopped;
+  }
+
+  /** A run's own copy of the module's load failure (each rejection gets its own error object). */
+  #loadErrorFor(failure: ModuleLoadError): ModuleLoadError {
+    return new ModuleLoadError(this.#modulePath, failure.cause);
   }
 
   #nextId(): number {
@@ -515,7 +520,7 @@ export class Executor {
   #requeue(tasks: Task[], alone: boolean, error: unknown): void {
     const failure = this.#loadFailure;
     if (failure !== undefined) {
-      for (const task of tasks) this.#ledger.settle(task, false, new ModuleLoadError(this.#modulePath, failure.cause));
+      for (const task of tasks) this.#ledger.settle(task, false, this.#loadErrorFor(failure));
       return;
     }
     const back: Task[] = [];

@@ -85,6 +85,8 @@ export class Task implements QueueEntry {
   readonly offset: number | undefined;
   /** Counted in the pool's stats: false for the parts of a partitioned run. */
   readonly counted: boolean;
+  /** Has a signal or timeout: it may be stopped on its thread, so it travels alone and announces its start. */
+  readonly tracked: boolean;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
@@ -99,7 +101,8 @@ export class Task implements QueueEntry {
     this.transfer = spec.transfer;
     this.offset = spec.offset;
     this.counted = spec.part !== true;
-    this.solo = spec.signal !== undefined || spec.timeout !== undefined || spec.transfer !== undefined || spec.offset !== undefined;
+    this.tracked = spec.signal !== undefined || spec.timeout !== undefined;
+    this.solo = this.tracked || spec.transfer !== undefined || spec.offset !== undefined;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
