@@ -132,6 +132,8 @@ export class Executor {
   readonly #deaths = new Map<number, Death>();
   #deathCount = 0;
   #lastDeath: Death | undefined;
+  /** Every thread not yet exited, with a promise of its exit. */
+  readonly #exits = new Map<Worker, Promise<void>>();
   /** Settles once the manifest request did; the module then loaded, or `#loadFailure` says why not. */
   #loaded: Promise<void> | undefined;
   #loadSettled = false;
@@ -307,7 +309,13 @@ export class Executor {
       this.#batches.clear();
       for (const port of this.#cancelPorts.values()) port.close();
       this.#cancelPorts.clear();
-      this.#stopped = this.#piscina.destroy();
+      // Threads piscina already let go of (terminated for an abort, reaped when idle) may still be
+      // exiting. piscina.destroy() waits only for its own, and an exit that comes after it has
+      // finished makes piscina start minThreads anew: wait for those exits first, so any
+      // replacement they trigger is one that piscina.destroy() then stops.
+      const kept = new Set<Worker>(this.#piscina.threads);
+      const leaving = [...this.#exits].filter(([worker]) => !kept.has(worker)).map(([, exited]) => exited);
+      this.#stopped = Promise.all(leaving).then(() => this.#piscina.destroy());
     }
     return this.#stopped;
   }
@@ -345,7 +353,11 @@ export class Executor {
       const code = (error as { code?: unknown } | null)?.code;
       this.#died(id, { reason: code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'uncaught-error', exitCode: undefined, error, exited: false, waiting: [] });
     });
+    let exited!: () => void;
+    this.#exits.set(worker, new Promise<void>((resolve) => (exited = resolve)));
     worker.once('exit', (exitCode: number) => {
+      this.#exits.delete(worker);
+      exited();
       this.#cancelPorts.get(id)?.close();
       this.#cancelPorts.delete(id);
       const death = this.#deaths.get(id);
