@@ -38,6 +38,7 @@ import {
   Kind,
   openSlot,
   Status,
+  takeBack,
   type BatchReply,
   type ItemFailure,
   type ManifestReply,
@@ -71,7 +72,7 @@ function resolveTsxApi(): string {
 }
 
 /** Module names a pool was built with and what its threads load. */
-function workerConfig(module: URL, slots: Int32Array): WorkerConfig {
+function workerConfig(module: URL, slots: Int32Array, concurrency: number, notify: boolean): WorkerConfig {
   const entryIsTs = import.meta.url.endsWith('.ts');
   const entry = new URL(entryIsTs ? './worker/entry.ts' : './worker/entry.js', import.meta.url).href;
   let tsx: string | undefined;
@@ -85,7 +86,7 @@ function workerConfig(module: URL, slots: Int32Array): WorkerConfig {
       );
     }
   }
-  return { entry, module: module.href, tsx, slots, secret: newSecret() };
+  return { entry, module: module.href, tsx, concurrency, notify, slots, secret: newSecret() };
 }
 
 /** How a thread died, from its own events. */
@@ -114,6 +115,23 @@ const rebuild: Rebuilder = (wire) => {
 
 const decode = (wire: WireError): unknown => fromWire(wire, rebuild);
 
+/**
+ * Tasks that take longer than this on average are not prefetched: the round trip a prefetch saves
+ * is under 1% of them, and a task held behind a long one waits for it even when another thread frees up.
+ */
+const PREFETCH_BELOW_MS = 20;
+
+/**
+ * A request still unstarted this long after it was sent, while a thread is idle and the queue empty,
+ * is taken back and sent again: it was prefetched behind a task that runs long.
+ */
+const STEAL_AFTER_MS = 5;
+
+type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
+
+/** piscina hands a request's value under this key to the balancer: there, the request's batch. */
+const BATCH = Piscina.queueOptionsSymbol;
+
 export class Executor {
   readonly #piscina: Piscina;
   readonly #host: ExecutorHost;
@@ -140,10 +158,14 @@ export class Executor {
   #loadFailure: ModuleLoadError | undefined;
   #nextBatch = 0;
   #inFlight = 0;
+  #stealTimer: NodeJS.Timeout | undefined;
   #destroyed = false;
   #stopped: Promise<void> | undefined;
-  /** Slots: batches that may be on threads at once. */
+  /** Slots: batches that may be on threads at once, prefetched ones included. */
   readonly capacity: number;
+  /** Slots of batches running, not prefetched: `maxThreads × concurrentTasksPerWorker`. */
+  readonly #running: number;
+  readonly #prefetch: number;
   /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
   readonly sizer: Sizer;
 
@@ -152,11 +174,14 @@ export class Executor {
     this.#ledger = ledger;
     this.#abortGrace = options.abortGrace;
     this.#modulePath = options.module.href;
-    this.capacity = options.maxThreads * options.concurrentTasksPerWorker;
+    const perThread = options.concurrentTasksPerWorker + options.prefetch;
+    this.#running = options.maxThreads * options.concurrentTasksPerWorker;
+    this.#prefetch = options.prefetch;
+    this.capacity = options.maxThreads * perThread;
     this.sizer = new Sizer(batchSizing(options.maxBatch));
     this.#slots = new Int32Array(new SharedArrayBuffer(4 * (this.capacity + 1)));
     this.#freeSlots = Array.from({ length: this.capacity }, (_, i) => this.capacity - 1 - i);
-    const config = workerConfig(options.module, this.#slots);
+    const config = workerConfig(options.module, this.#slots, options.concurrentTasksPerWorker, perThread > 1);
     this.#secret = config.secret!;
     this.#piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker/bootstrap.js', import.meta.url)),
@@ -164,7 +189,8 @@ export class Executor {
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
       idleTimeout: options.idleTimeout,
-      concurrentTasksPerWorker: options.concurrentTasksPerWorker,
+      concurrentTasksPerWorker: perThread,
+      loadBalancer: this.#balancer(options.concurrentTasksPerWorker, perThread),
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       // Our queue is the bound; piscina's only ever holds a task for a moment.
       maxQueue: Infinity,
@@ -178,9 +204,46 @@ export class Executor {
     this.#piscina.on('error', () => {});
   }
 
-  /** Slots not taken by a batch. */
+  /** Slots a new batch may take now: prefetch slots only while tasks are short. */
   get free(): number {
-    return this.capacity - this.#inFlight;
+    return Math.max(0, (this.#prefetching() ? this.capacity : this.#running) - this.#inFlight);
+  }
+
+  #prefetching(): boolean {
+    if (this.#prefetch === 0) return false;
+    const ms = this.sizer.perItemMs;
+    return ms >= 0 && ms < PREFETCH_BELOW_MS;
+  }
+
+  /**
+   * Where piscina sends a request: an idle thread first; else the least busy one below its share,
+   * counting prefetched requests only while prefetching. Otherwise none, and piscina holds the request
+   * (starting a thread if it may) rather than stack a long task behind another. A request with a
+   * signal goes only to an idle thread, and nothing joins a thread running one, as piscina's own
+   * balancer does: aborting it terminates its thread.
+   */
+  #balancer(concurrency: number, perThread: number): Balancer {
+    return (task, workers) => {
+      let candidate: (typeof workers)[number] | null = null;
+      let least = this.#prefetching() ? perThread : concurrency;
+      for (const worker of workers) {
+        const usage = worker.currentUsage;
+        if (usage === 0) {
+          candidate = worker;
+          break;
+        }
+        if (task.isAbortable || worker.isRunningAbortableTask) continue;
+        if (usage < least) {
+          candidate = worker;
+          least = usage;
+        }
+      }
+      if (candidate !== null) {
+        const batch = (task as unknown as Record<symbol, Batch | null>)[BATCH];
+        if (batch) batch.assigned = candidate.id;
+      }
+      return candidate;
+    };
   }
 
   get inFlight(): number {
@@ -256,10 +319,16 @@ export class Executor {
       cancelled: false,
       cancelReason: undefined,
       graceTimer: undefined,
+      sentAt: performance.now(),
+      assigned: undefined,
+      released: false,
+      stolen: false,
     };
     for (const task of tasks) this.#ledger.dispatch(task, batch);
     const request =
       first.offset !== undefined ? encodeChunk(slot, id, tracked, first.name, first.input as unknown[]) : encodeBatch(slot, id, tracked, tasks);
+    // The balancer notes the thread it picks, for #steal.
+    if (this.#prefetch > 0) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     this.#batches.set(id, batch);
     this.#inFlight++;
     openSlot(this.#slots, slot, id);
@@ -296,6 +365,62 @@ export class Executor {
     if (batch.thread !== undefined) this.#forwardCancel(batch);
   }
 
+  /**
+   * The queue ran dry: soon, hand requests still waiting unstarted behind a long task to idle threads.
+   * Cheap when called often: one timer at a time.
+   */
+  rebalance(): void {
+    if (this.#prefetch === 0 || this.#stealTimer !== undefined || this.#destroyed) return;
+    this.#stealTimer = setTimeout(() => this.#steal(), STEAL_AFTER_MS).unref();
+  }
+
+  /**
+   * Takes back unstarted requests sent `STEAL_AFTER_MS` ago or more, one per idle thread, oldest
+   * first; their tasks go back to the queue, which then hands them to the idle threads. A request
+   * with a signal never waits behind another (see the balancer), so it is never taken back.
+   */
+  #steal(): void {
+    this.#stealTimer = undefined;
+    if (this.#destroyed || this.#piscina.queueSize > 0) return;
+    const now = performance.now();
+    const running = new Set<number>();
+    const holding = new Set<number>();
+    for (const batch of this.#batches.values()) {
+      if (batch.replied) continue;
+      const thread = claimedBy(this.#slots, batch.slot);
+      if (thread !== 0) running.add(thread);
+      if (batch.assigned !== undefined) holding.add(batch.assigned);
+    }
+    let idle = 0;
+    for (const thread of this.#piscina.threads) if (!holding.has(thread.threadId)) idle++;
+    if (idle === 0) return;
+    const back: Task[] = [];
+    let young = false;
+    for (const batch of this.#batches.values()) {
+      // Unstarted, behind a task running on its thread: prefetched there. (One whose thread is still
+      // loading the module has no task running and waits for it, in order.)
+      if (batch.replied || batch.assigned === undefined || !running.has(batch.assigned) || claimedBy(this.#slots, batch.slot) !== 0) continue;
+      if (now - batch.sentAt < STEAL_AFTER_MS) {
+        young = true;
+        continue;
+      }
+      if (idle === 0) break;
+      if (!takeBack(this.#slots, batch.slot, batch.id)) continue;
+      idle--;
+      batch.stolen = true;
+      this.#batches.delete(batch.id);
+      for (const task of batch.tasks) {
+        if (task.state === TaskState.Settled) continue;
+        this.#ledger.recall(task);
+        back.push(task);
+      }
+    }
+    if (back.length > 0) {
+      this.#host.requeue(back);
+      this.#host.slotFreed();
+    } else if (young) this.rebalance();
+  }
+
   /** Tasks on threads whose callers are still waiting. */
   *pendingTasks(): Iterable<Task> {
     for (const batch of this.#batches.values()) for (const task of batch.tasks) if (task.state !== TaskState.Settled) yield task;
@@ -305,6 +430,7 @@ export class Executor {
   destroy(): Promise<void> {
     if (this.#stopped === undefined) {
       this.#destroyed = true;
+      clearTimeout(this.#stealTimer);
       for (const batch of this.#batches.values()) if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
       this.#batches.clear();
       for (const port of this.#cancelPorts.values()) port.close();
@@ -416,8 +542,15 @@ export class Executor {
   #deliver(batch: Batch, index: number, status: Status, value: unknown): void {
     const task = batch.tasks[index];
     if (task === undefined) return;
-    if (++batch.received === batch.tasks.length && batch.replied) this.#batches.delete(batch.id);
-    if (task.state === TaskState.Settled) return;
+    const last = ++batch.received === batch.tasks.length;
+    if (last && batch.replied) this.#batches.delete(batch.id);
+    if (task.state !== TaskState.Settled) this.#settle(task, status, value);
+    // Every result is in, so the thread is done with the request: its slot counts as free before
+    // piscina's reply comes, so a caller that submits again on a result finds room (maxQueue: 0).
+    if (last && this.#release(batch)) this.#host.slotFreed();
+  }
+
+  #settle(task: Task, status: Status, value: unknown): void {
     const ledger = this.#ledger;
     switch (status) {
       case Status.Ok:
@@ -443,28 +576,45 @@ export class Executor {
     }
   }
 
-  /** The batch's slot is free again: piscina is done with its request. */
-  #release(batch: Batch): void {
+  /**
+   * The batch's slot is free again: piscina replied, or every result is in. Returns false when it
+   * already was. The thread touches the slot's cell only before it starts, so it can be reused.
+   */
+  #release(batch: Batch): boolean {
+    if (batch.released) return false;
+    batch.released = true;
     this.#inFlight--;
     this.#freeSlots.push(batch.slot);
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    return true;
   }
 
   #onReply(batch: Batch, reply: BatchReply): void {
-    this.#release(batch);
     const tasks = batch.tasks;
     batch.replied = true;
-    if (reply.length === 3) this.#deliver(batch, tasks.length - 1, reply[1], reply[2]);
-    // The others' results came as notices, or are still on their way on the other port: the batch
+    if (reply.length === 3) {
+      // The last result rode in the reply (only when a thread holds one request at a time).
+      batch.received++;
+      const last = tasks[tasks.length - 1]!;
+      if (last.state !== TaskState.Settled) this.#settle(last, reply[1], reply[2]);
+    }
+    // Otherwise the results came as notices, or are still on their way on the other port: the batch
     // is forgotten when the last one is in.
-    else if (batch.received === tasks.length) this.#batches.delete(batch.id);
+    if (batch.received === tasks.length) this.#batches.delete(batch.id);
+    this.#release(batch);
     // A chunk's time says nothing about single tasks; the map sizes its own chunks.
-    if (tasks[0]!.offset === undefined) this.sizer.record(tasks.length, reply[0]);
+    if (!batch.stolen && tasks[0]!.offset === undefined) this.sizer.record(tasks.length, reply[0]);
     this.#host.slotFreed();
   }
 
   #onFailure(batch: Batch, error: unknown): void {
     this.#release(batch);
+    // Its tasks went back to the queue when it was taken back; or every result is in (its slot may
+    // serve another request by now, so its cell says nothing about this one).
+    if (batch.stolen || batch.received === batch.tasks.length) {
+      this.#batches.delete(batch.id);
+      return this.#host.slotFreed();
+    }
     if (this.#destroyed || batch.cancelled) {
       this.#batches.delete(batch.id);
       // destroy() settled every task it knew of; one dispatched while it ran must not be left over.
@@ -501,7 +651,11 @@ export class Executor {
       } else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
       else this.#unsendable(unsettled, error);
     }
-    this.#host.slotFreed();
+    // piscina rejects all of a dead thread's requests at once, so the rejections of those it held
+    // unstarted (prefetched) are already queued: they go back to the queue before the pump fills
+    // the freed slots, and keep their order.
+    if (death !== undefined) queueMicrotask(() => this.#host.slotFreed());
+    else this.#host.slotFreed();
   }
 
   /**

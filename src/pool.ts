@@ -391,6 +391,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       this.#dispatch(tasks);
     }
+    if (queue.size === 0 && executor.inFlight > 0) executor.rebalance();
     if (this.#capacityWaiters.length > 0) this.#wakeProducers();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
   }

@@ -37,6 +37,11 @@ export class Sizer {
     this.#sizing = sizing;
   }
 
+  /** Measured milliseconds per item, or -1 before the first record. */
+  get perItemMs(): number {
+    return this.#perItemMs;
+  }
+
   /** Records that `count` items ran for `elapsedMs`. */
   record(count: number, elapsedMs: number): void {
     const sample = elapsedMs / count;

@@ -56,6 +56,14 @@ export interface Batch {
   cancelReason: unknown;
   /** Terminates the thread when a cancelled task outlives `abortGrace`. */
   graceTimer: NodeJS.Timeout | undefined;
+  /** Thread id piscina's balancer sent it to (set only while prefetch is on). */
+  assigned: number | undefined;
+  /** Its slot is free again (see the executor's `release`). */
+  released: boolean;
+  /** When it was sent (performance.now()), to tell a request stuck behind a long task. */
+  readonly sentAt: number;
+  /** Taken back unstarted (see `takeBack` in `worker/protocol.ts`): its tasks went back to the queue. */
+  stolen: boolean;
 }
 
 /** One accepted run, map chunk or part: its promise, its options, and where it is. */
@@ -175,6 +183,14 @@ export class Ledger {
     // Back in the queue, so the pool is not idle: nobody to tell.
     if (task.counted) this.#left();
     return true;
+  }
+
+  /** The main thread took the task back before any thread started it: it waits again, uncounted as a requeue. */
+  recall(task: Task): void {
+    if (task.state !== TaskState.Dispatched) return;
+    task.state = TaskState.Queued;
+    task.batch = undefined;
+    if (task.counted) this.#left();
   }
 
   /** Starts the task's timeout; `fire` runs when it passes. */

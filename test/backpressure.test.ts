@@ -3,7 +3,8 @@ import type * as order from './fixtures/order.ts';
 import { Gate, SharedLog, makePool, nextTurn } from './helpers.ts';
 
 function fullPool(maxQueue: number) {
-  const pool = makePool<typeof order>('order.ts', { maxQueue, maxBatch: 1 });
+  // No prefetch: the places counted here are the queue's and the one thread's.
+  const pool = makePool<typeof order>('order.ts', { maxQueue, maxBatch: 1, prefetch: 0 });
   const gate = new Gate();
   const blocked = pool.run('block', { cells: gate.cells });
   const log = new SharedLog();

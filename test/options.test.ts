@@ -34,6 +34,7 @@ describe('defaults', () => {
       abortGrace: 50,
       maxBatch: 64,
       niceIncrement: 0,
+      prefetch: 1,
     });
     expect(Object.isFrozen(poolDefaults)).toBe(true);
   });

@@ -146,23 +146,52 @@ async function runChunk(name: string, items: unknown[], context: TaskContext): P
 
 type Reply = BatchReply | ManifestReply;
 
+/** Requests started and not yet replied to. */
+let active = 0;
+/** Requests that arrived while `config.concurrency` were running: prefetched ones, unclaimed until they start. */
+const waiting: Array<() => void> = [];
+
 /**
  * piscina's handler: one call per request. Returns a plain value when every task was synchronous,
  * so a lone synchronous task costs no promise on this side.
  */
 export default function handle(request: Request): Reply | Promise<Reply> {
   const [kind, slot, id] = request;
+  if (kind === Kind.Manifest) {
+    claim(config.slots, slot, id, threadId);
+    return tasks === undefined && loadError === undefined ? loading.then(() => run(request)) : run(request);
+  }
   // A batch is claimed once the module has loaded: a thread that dies loading it (process.exit at
   // import) never started the batch, which then goes back to the queue rather than take the blame.
-  if (kind === Kind.Manifest) claim(config.slots, slot, id, threadId);
-  if (tasks === undefined && loadError === undefined) {
-    return loading.then(() => {
-      if (kind !== Kind.Manifest) claim(config.slots, slot, id, threadId);
-      return run(request);
-    });
+  if (tasks === undefined && loadError === undefined) return loading.then(() => admit(request));
+  return admit(request);
+}
+
+/**
+ * Starts a request now, or once a running one ends. A request that waits here is not claimed: if
+ * the thread dies first, the main thread sees it never started and queues it again.
+ */
+function admit(request: Request): Reply | Promise<Reply> {
+  if (active < config.concurrency) return start(request);
+  return new Promise((resolve) => waiting.push(() => resolve(start(request))));
+}
+
+function start(request: Request): Reply | Promise<Reply> {
+  active++;
+  if (!claim(config.slots, request[1], request[2], threadId)) {
+    // Taken back by the main thread while it waited here: another thread runs its tasks.
+    next();
+    return [0];
   }
-  if (kind !== Kind.Manifest) claim(config.slots, slot, id, threadId);
-  return run(request);
+  const reply = run(request);
+  if (reply instanceof Promise) return reply.finally(next);
+  next();
+  return reply;
+}
+
+function next(): void {
+  active--;
+  waiting.shift()?.();
 }
 
 function run(request: Request): Reply | Promise<Reply> {
@@ -183,7 +212,7 @@ async function chunk(request: ChunkRequest, context: TaskContext): Promise<Batch
   const [, , id, , name, items] = request;
   const start = performance.now();
   const outcome = await runChunk(name, items, context);
-  if (!surelyCloneable(outcome.value)) {
+  if (config.notify || !surelyCloneable(outcome.value)) {
     post(id, 0, outcome.status, outcome.value);
     return [performance.now() - start];
   }
@@ -211,7 +240,7 @@ function batch(request: BatchRequest, context: TaskContext, from: number, start:
 /** Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last. */
 function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | undefined {
   const last = i + 1 === size;
-  if (last && surelyCloneable(outcome.value)) {
+  if (last && !config.notify && surelyCloneable(outcome.value)) {
     // The last result rides in the reply: a lone task costs one message each way.
     return [performance.now() - start, outcome.status, outcome.value];
   }

@@ -96,11 +96,20 @@ export function openSlot(slots: Int32Array, slot: number, id: number): void {
 }
 
 /**
- * Thread, before running a request. A compare-exchange, so a thread that takes a request the main
- * thread already gave up on (a cancelled one, its slot reused) cannot overwrite the new request's cell.
+ * Thread, before running a request; false when the main thread took it back (see {@link takeBack}) or
+ * gave up on it (a cancelled one, its slot reused): the thread then skips it. A compare-exchange, so
+ * such a request cannot overwrite the cell of a newer one.
  */
-export function claim(slots: Int32Array, slot: number, id: number, thread: number): void {
-  Atomics.compareExchange(slots, slot, id, -thread);
+export function claim(slots: Int32Array, slot: number, id: number, thread: number): boolean {
+  return Atomics.compareExchange(slots, slot, id, -thread) === id;
+}
+
+/**
+ * Main thread: takes back request `id` if no thread has claimed it yet; the thread that holds it then
+ * fails its {@link claim} and skips it. Exactly one of the two wins.
+ */
+export function takeBack(slots: Int32Array, slot: number, id: number): boolean {
+  return Atomics.compareExchange(slots, slot, id, 0) === id;
 }
 
 /** Main thread: the thread that took the request in `slot`, or 0 if none did. */
@@ -223,6 +232,15 @@ export interface WorkerConfig {
   readonly module: string;
   /** href of tsx's ESM API, when the entry or the task module is TypeScript. */
   readonly tsx: string | undefined;
+  /** Requests a thread runs at once (`concurrentTasksPerWorker`); more wait in the thread, unclaimed. */
+  readonly concurrency: number;
+  /**
+   * Every result goes as a `Result` notice, none in the reply. Set when a thread may hold more than
+   * one request: piscina rejects a dead thread's requests without reading replies still on their way,
+   * so a result in a reply could vanish when the next request kills the thread; parentPort is drained
+   * before the exit is reported.
+   */
+  readonly notify: boolean;
   /** One cell per request slot: see {@link claim}. */
   readonly slots: Int32Array;
   /**
