@@ -34,6 +34,7 @@ describe('defaults', () => {
       abortGrace: 50,
       maxBatch: 64,
       niceIncrement: 0,
+      maxKeys: 10_000,
     });
     expect(Object.isFrozen(poolDefaults)).toBe(true);
   });
