@@ -6,14 +6,14 @@
  */
 import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
 import { AbortError, InvalidOptionTypeError, TaskInputError } from './errors.ts';
-import { checkInteger, checkRunOptions, readOption, type RunOptions, type RunSettings } from './options.ts';
+import { checkInteger, checkRunOptions, checkUnkeyed, readOption, type RunOptions, type RunSettings } from './options.ts';
 import { chunkSizing, Sizer } from './sizer.ts';
 import type { Task } from './task.ts';
 import type { ChunkValue } from './worker/protocol.ts';
 import { describeValue } from './worker/wire-error.ts';
 
 /** Options of `pool.map`: those of `run` (`timeout` applies per chunk) and chunking. */
-export interface MapOptions extends Omit<RunOptions, 'transfer'> {
+export interface MapOptions extends Omit<RunOptions, 'transfer' | 'key' | 'keyTtl'> {
   /**
    * Items per message. Fixed when given; by default it adapts so that each chunk holds about 4 ms of work.
    * @default 'auto'
@@ -51,7 +51,7 @@ export interface MapSettings {
 
 /** Checks a map's options; throws the option error. */
 export function checkMapOptions(options: unknown): MapSettings {
-  const run = checkRunOptions(options);
+  const run = checkUnkeyed(checkRunOptions(options), 'pool.map');
   const given = options as Record<string, unknown>;
   const chunkSize = readOption(given, 'chunkSize');
   const window = readOption(given, 'window');

@@ -60,6 +60,12 @@ export interface PoolOptions {
    */
   niceIncrement?: number;
   /**
+   * The most settled results of keyed runs kept for their `keyTtl` (an LRU: the least recently used
+   * goes first). 0 keeps none, so keys are shared only while their run is queued or running.
+   * @default 10_000
+   */
+  maxKeys?: number;
+  /**
    * The most queued tasks carried to a thread in one message when the queue is deep. 1 turns batching off.
    * @default 64
    */
@@ -87,6 +93,18 @@ export interface RunOptions {
   timeout?: number;
   /** Buffers (ArrayBuffer, MessagePort, …) in `input` to move to the thread instead of copying. */
   transfer?: readonly TransferListItem[];
+  /**
+   * Idempotency key (a non-empty string): while a run of the same task with the same key is queued
+   * or running, this run shares its execution and its outcome instead of running again. The first
+   * run's input, timeout and transfer define the execution; see the README's "Idempotency keys".
+   */
+  key?: string;
+  /**
+   * Milliseconds a keyed run's successful result is kept after it settles, so that a run with the
+   * same key gets it without running again (failures are never kept). Needs `key`.
+   * @default 0
+   */
+  keyTtl?: number;
 }
 
 /** Resolved pool options, every default applied. */
@@ -103,6 +121,7 @@ export interface ResolvedPoolOptions {
   readonly maxBatch: number;
   readonly niceIncrement: number;
   readonly prefetch: number;
+  readonly maxKeys: number;
 }
 
 /** Defaults of every optional pool option that does not depend on another. */
@@ -115,6 +134,7 @@ export const poolDefaults = Object.freeze({
   maxBatch: 64,
   niceIncrement: 0,
   prefetch: 1,
+  maxKeys: 10_000,
 });
 
 function describe(value: unknown): string {
@@ -193,6 +213,7 @@ const POOL_OPTION_KEYS = [
   'maxBatch',
   'niceIncrement',
   'prefetch',
+  'maxKeys',
 ] as const satisfies ReadonlyArray<keyof PoolOptions>;
 
 /** Validates pool options without mutating them and applies the defaults. */
@@ -226,6 +247,7 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
     niceIncrement:
       options.niceIncrement === undefined ? poolDefaults.niceIncrement : checkIntegerRange('niceIncrement', options.niceIncrement, 0, 19),
     prefetch: options.prefetch === undefined ? poolDefaults.prefetch : checkIntegerRange('prefetch', options.prefetch, 0, 16),
+    maxKeys: options.maxKeys === undefined ? poolDefaults.maxKeys : checkInteger('maxKeys', options.maxKeys, 0),
   };
 }
 
@@ -238,10 +260,24 @@ export interface RunSettings {
   readonly signal: AbortSignal | undefined;
   readonly timeout: number | undefined;
   readonly transfer: readonly TransferListItem[] | undefined;
+  /** Idempotency key, when given. */
+  readonly key: string | undefined;
+  /** Milliseconds a keyed run's result is kept; 0 without a key. */
+  readonly keyTtl: number;
 }
 
 /** Settings of a run given no options. */
-export const noRunOptions: RunSettings = Object.freeze({ priority: 0, signal: undefined, timeout: undefined, transfer: undefined });
+export const noRunOptions: RunSettings = Object.freeze({
+  priority: 0,
+  signal: undefined,
+  timeout: undefined,
+  transfer: undefined,
+  key: undefined,
+  keyTtl: 0,
+});
+
+/** Longest `key` accepted, in UTF-16 code units: bounds what `maxKeys` kept results can hold in keys. */
+export const MAX_KEY_LENGTH = 1_024;
 
 /** Reads `options[key]`; a getter or Proxy trap that throws becomes an option error. */
 export function readOption(options: object, key: string): unknown {
@@ -262,6 +298,8 @@ export function checkRunOptions(options: unknown): RunSettings {
   const timeout = readOption(options, 'timeout');
   const signal = readOption(options, 'signal');
   const transfer = readOption(options, 'transfer');
+  const key = readOption(options, 'key');
+  const keyTtl = readOption(options, 'keyTtl');
   if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
@@ -269,12 +307,31 @@ export function checkRunOptions(options: unknown): RunSettings {
   }
   if (signal !== undefined && !isAbortSignal(signal)) fail('signal', 'an AbortSignal', signal, true);
   if (transfer !== undefined && !Array.isArray(transfer)) fail('transfer', 'an array of transferable objects', transfer, true);
+  if (key !== undefined) {
+    // typeof never runs user code, Proxies included: a String object or a Proxy is refused here.
+    if (typeof key !== 'string') fail('key', 'a string', key, true);
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      fail('key', `a string of 1 to ${MAX_KEY_LENGTH} characters`, key.length > 40 ? `${key.slice(0, 40)}… (${key.length} characters)` : key, false);
+    }
+  }
+  if (keyTtl !== undefined) {
+    if (key === undefined) fail('keyTtl', 'left out when there is no `key`', keyTtl, true);
+    checkInteger('keyTtl', keyTtl, 0, true);
+  }
   return {
     priority: (priority as number | undefined) ?? 0,
     signal: signal as AbortSignal | undefined,
     timeout: timeout as number | undefined,
     transfer: transfer === undefined ? undefined : copyList(transfer as TransferListItem[]),
+    key: key as string | undefined,
+    keyTtl: (keyTtl as number | undefined) ?? 0,
   };
+}
+
+/** Refuses a key where a method takes none (`pool.map`: its chunks are not idempotent runs). */
+export function checkUnkeyed(run: RunSettings, method: string): RunSettings {
+  if (run.key !== undefined) fail('key', `left out: ${method} takes no idempotency key`, run.key, true);
+  return run;
 }
 
 function copyList(list: TransferListItem[]): TransferListItem[] {

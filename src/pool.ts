@@ -2,7 +2,8 @@
  * The pool users hold: a thin facade that checks each run, admits it through the priority queue,
  * hands queued tasks to the executor in batches as slots free up, and owns the lifecycle (close,
  * destroy). A task's state and the counts belong to the ledger (`task.ts`); signals to `abort.ts`;
- * partitioned runs to `partition.ts`; maps to `map.ts`.
+ * partitioned runs to `partition.ts`; maps to `map.ts`; keyed runs' sharers and kept results to
+ * `idempotency.ts`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +19,12 @@ import {
   UnknownTaskError,
 } from './errors.ts';
 import { Executor } from './executor.ts';
+import { Execution, KeyRegistry } from './idempotency.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
 import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
-import { Ledger, Task, TaskState } from './task.ts';
+import { Ledger, Task, TaskState, type TaskSpec } from './task.ts';
 import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
 import { describeValue } from './worker/wire-error.ts';
 
@@ -44,6 +46,12 @@ export interface PoolStats {
   completed: number;
   /** Tasks rejected after they were accepted (thrown, crashed, timed out, aborted, destroyed). */
   failed: number;
+  /**
+   * Keyed runs that did not run: they joined a run with the same name and key that was queued or
+   * running, or got its kept result. Not counted in `accepted`, `completed` or `failed`, which count
+   * the execution they shared once.
+   */
+  shared: number;
 }
 
 const State = {
@@ -61,6 +69,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #signals: SignalWatch<Task>;
   readonly #executor: Executor;
   readonly #fanOut: FanOut | undefined;
+  readonly #keys: KeyRegistry;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
@@ -84,6 +93,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const partitions = checkPartitions(readOption(options, 'partitions'));
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
     this.#signals = new SignalWatch<Task>((task, reason) => this.#abort(task, reason));
+    this.#keys = new KeyRegistry(resolved.maxKeys, (task, priority) => this.#queue.raise(task, priority));
     this.#ledger = new Ledger({
       released: (task) => this.#signals.release(task),
       drained: () => {
@@ -142,8 +152,31 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return Promise.reject(error);
       }
     }
+    if (settings.key !== undefined) return this.#runKeyed(name, input, settings);
     const task = this.#admit(name, input, settings, undefined);
     return task instanceof Task ? task.promise : Promise.reject(task);
+  }
+
+  /**
+   * A run with a `key`: joins the execution of the same name and key in flight, or its kept result;
+   * otherwise admits a new execution as any run (same checks, same queue, same dispatch).
+   */
+  #runKeyed(name: unknown, input: unknown, run: RunSettings): Promise<unknown> {
+    const refused = this.#refusal(name, run.signal, false);
+    if (refused !== undefined) return Promise.reject(refused);
+    const keys = this.#keys;
+    const joined = keys.join(name as string, run);
+    if (joined !== undefined) return joined;
+    const direct = this.#direct();
+    if (!direct && this.#queue.isFull) return Promise.reject(new QueueFullError(this.#queue.capacity));
+    let started: ReturnType<KeyRegistry['start']>;
+    try {
+      started = keys.start(this.#spec(name as string, input, run, undefined), run);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#enter(started.execution, direct);
+    return started.promise;
   }
 
   /**
@@ -214,34 +247,53 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    * error to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
    */
   #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined, finite = false): Task | Error {
+    const refused = this.#refusal(name, run.signal, finite);
+    if (refused !== undefined) return refused;
+    const direct = this.#direct();
+    if (!direct && offset === undefined && this.#queue.isFull) return new QueueFullError(this.#queue.capacity);
+    const task = new Task(this.#spec(name as string, input, run, offset));
+    this.#enter(task, direct);
+    return task;
+  }
+
+  /** Why a run (or a chunk of a map of an array, when `finite`) is refused at once, if it is. */
+  #refusal(name: unknown, signal: AbortSignal | undefined, finite: boolean): Error | undefined {
     // A map of an array accepted before close() goes on admitting its chunks while closing.
     if (this.#state !== State.Open && !(finite && this.#state === State.Closing)) return this.#closedError();
-    const { signal } = run;
     if (signal !== undefined && isAborted(signal)) return new AbortError(reasonOf(signal));
     if (this.#loadError !== undefined) return new ModuleLoadError(this.#options.module.href, this.#loadError.cause);
     if (typeof name !== 'string') return new UnknownTaskError(describeValue(name), this.#names === undefined ? [] : [...this.#names]);
     if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(name, [...this.#names]);
-    const queue = this.#queue;
-    const fanOut = this.#fanOut;
-    const direct = queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
-    if (!direct && offset === undefined && queue.isFull) return new QueueFullError(queue.capacity);
+    return undefined;
+  }
 
-    const task = new Task({ name, input, priority: run.priority, signal, timeout: run.timeout, transfer: run.transfer, offset });
+  /** Whether a task admitted now goes straight to a thread (nothing waits and a slot is free). */
+  #direct(): boolean {
+    const fanOut = this.#fanOut;
+    return this.#queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
+  }
+
+  #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined): TaskSpec {
+    return { name, input, priority: run.priority, signal: run.signal, timeout: run.timeout, transfer: run.transfer, offset };
+  }
+
+  /** The one way in for every admitted task: counted, its signal watched, then queued or sent. */
+  #enter(task: Task, direct: boolean): void {
     this.#ledger.admit(task);
-    if (signal !== undefined) {
+    if (task.signal !== undefined) {
       try {
         this.#signals.watch(task);
       } catch (error) {
         this.#ledger.settle(task, false, error);
-        return task;
+        return;
       }
     }
-    if (!direct) queue.push(task);
-    else if (offset === undefined && fanOut?.has(name)) {
+    const fanOut = this.#fanOut;
+    if (!direct) this.#queue.push(task);
+    else if (task.offset === undefined && fanOut?.has(task.name)) {
       fanOut.expand(task, this.#executor.free);
       this.#pump();
     } else this.#dispatch([task]);
-    return task;
   }
 
   /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`. */
@@ -307,6 +359,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       accepted: ledger.accepted,
       completed: ledger.completed,
       failed: ledger.failed,
+      shared: this.#keys.shared,
     };
   }
 
@@ -319,6 +372,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#closing) return this.#closing;
     if (this.#state === State.Destroyed) return this.#destroying ?? Promise.resolve();
     this.#state = State.Closing;
+    // No run can read a kept result any more; executions in flight still settle their sharers.
+    this.#keys.clear();
     this.#wakeAllProducers();
     this.#stopMaps(new PoolClosedError(), false);
     this.#closing = this.onIdle().then(async () => {
@@ -335,6 +390,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   destroy(): Promise<void> {
     if (this.#destroying) return this.#destroying;
     this.#state = State.Destroyed;
+    this.#keys.clear();
     const error = new PoolDestroyedError();
     const ledger = this.#ledger;
     this.#stopMaps(error, true);
@@ -373,8 +429,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       const first = queue.pop();
       if (first === undefined) break;
-      // Its abort event may never have reached us (a listener before ours called stopImmediatePropagation).
-      if (first.signal !== undefined && isAborted(first.signal)) {
+      // Its abort event may never have reached us (a listener before ours called stopImmediatePropagation);
+      // a keyed run's execution asks the same of each of its sharers' signals.
+      if (first.signal !== undefined && (first instanceof Execution ? first.abandoned() : isAborted(first.signal))) {
         this.#abort(first, reasonOf(first.signal));
         continue;
       }

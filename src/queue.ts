@@ -5,7 +5,8 @@
  * counts submissions. Higher priority means an earlier key, equal priorities keep submission order
  * (ties on key fall back to `seq`), and no task starves: a task of priority p is overtaken by at most
  * `(q - p) * aging` tasks of priority q submitted after it, because every later submission gets a
- * larger `seq`. Push and pop are O(log n); nothing is ever re-keyed.
+ * larger `seq`. Push and pop are O(log n); nothing is re-keyed but by `raise` (a keyed run joined by
+ * a higher priority), which only ever moves an entry earlier.
  *
  * Removal (abort while queued) is lazy: the entry is marked dead and skipped when it reaches the top,
  * so `size` drops at once while the heap slot is reclaimed later. When dead entries outnumber live
@@ -18,7 +19,7 @@ export interface QueueEntry {
   key: number;
   /** Submission order; breaks ties on `key`. */
   seq: number;
-  /** Priority as given, for stats. */
+  /** Priority as given (or as raised by {@link PriorityQueue.raise}), for stats. */
   priority: number;
   /** False once the entry left the queue (popped or removed). */
   queued: boolean;
@@ -100,6 +101,22 @@ export class PriorityQueue<T extends QueueEntry> {
       }
     }
     return heap[0];
+  }
+
+  /**
+   * Raises a queued entry's priority to `priority` (a keyed run that shares it asked for more). It
+   * keeps its submission number, so it moves as if it had been submitted at that priority in the
+   * first place. Returns false, changing nothing, when it is not queued or `priority` is not higher.
+   * O(n) to find the entry (the heap keeps no positions): raises are rare, push and pop stay lean.
+   */
+  raise(entry: T, priority: number): boolean {
+    if (!entry.queued || !(priority > entry.priority)) return false;
+    const at = this.#heap.indexOf(entry);
+    if (at < 0) return false;
+    entry.priority = priority;
+    entry.key = this.#aging === Infinity ? -priority : entry.seq - priority * this.#aging;
+    this.#up(at);
+    return true;
   }
 
   /** Removes a queued entry (lazily). Returns false if it was not queued. */

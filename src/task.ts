@@ -68,10 +68,11 @@ export interface Batch {
 
 /** One accepted run, map chunk or part: its promise, its options, and where it is. */
 export class Task implements QueueEntry {
-  // Written by PriorityQueue alone.
+  // Written by PriorityQueue alone (priority too, after construction: see PriorityQueue.raise).
   key = 0;
   seq = 0;
   queued = false;
+  priority: number;
 
   // Written by Ledger alone.
   state: TaskState = TaskState.Queued;
@@ -86,7 +87,6 @@ export class Task implements QueueEntry {
 
   readonly name: string;
   readonly input: unknown;
-  readonly priority: number;
   readonly signal: AbortSignal | undefined;
   readonly timeout: number | undefined;
   readonly transfer: readonly TransferListItem[] | undefined;

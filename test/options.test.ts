@@ -35,6 +35,7 @@ describe('defaults', () => {
       maxBatch: 64,
       niceIncrement: 0,
       prefetch: 1,
+      maxKeys: 10_000,
     });
     expect(Object.isFrozen(poolDefaults)).toBe(true);
   });

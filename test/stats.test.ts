@@ -15,6 +15,7 @@ test('a fresh pool: minThreads threads, all idle, nothing counted', async () => 
     accepted: 0,
     completed: 0,
     failed: 0,
+    shared: 0,
   });
 });
 
@@ -46,6 +47,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     accepted: 7,
     completed: 0,
     failed: 0,
+    shared: 0,
   });
 
   gate.open();
@@ -61,6 +63,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     accepted: 7,
     completed: 6,
     failed: 1,
+    shared: 0,
   });
 });
 
