@@ -19,9 +19,10 @@ import {
 } from './errors.ts';
 import { Executor } from './executor.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
-import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
+import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { Ledger, Task, TaskState } from './task.ts';
 import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
 import { describeValue } from './worker/wire-error.ts';
@@ -36,6 +37,8 @@ export interface PoolStats {
   queued: number;
   /** Waiting tasks counted by priority. */
   queuedByPriority: Record<string, number>;
+  /** Of `queued`, the tasks a rate limit holds back: over their name's limit, or all while the pool-wide (`'*'`) one is. */
+  rateLimited: number;
   /** Tasks on threads whose callers are still waiting (a partitioned run counts once). */
   running: number;
   /** Tasks admitted since the pool started: each accepted `run`, and each chunk of a `map`. */
@@ -45,6 +48,9 @@ export interface PoolStats {
   /** Tasks rejected after they were accepted (thrown, crashed, timed out, aborted, destroyed). */
   failed: number;
 }
+
+/** `createPool`'s options: the limits and partitioners are keyed by the module's task names. */
+type TypedPoolOptions<M> = Omit<PoolOptions, 'rateLimits'> & { partitions?: Partitions<M>; rateLimits?: RateLimits<M> };
 
 const State = {
   Open: 0,
@@ -61,6 +67,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #signals: SignalWatch<Task>;
   readonly #executor: Executor;
   readonly #fanOut: FanOut | undefined;
+  /** Only when `rateLimits` is set: without it the dispatch path pays one `undefined` check. */
+  readonly #limiter: RateLimiter | undefined;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
@@ -75,7 +83,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  constructor(options: PoolOptions & { partitions?: Partitions<M> }) {
+  constructor(options: TypedPoolOptions<M>) {
     const resolved = resolvePoolOptions(options);
     if (resolved.module.protocol === 'file:' && !existsSync(fileURLToPath(resolved.module))) {
       throw new ModuleNotFoundError(resolved.module.href);
@@ -110,15 +118,24 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       this.#ledger,
     );
     this.#fanOut = partitions && new FanOut(partitions, this.#ledger, { cancel: (part, reason) => this.#executor.cancel(part, reason) });
+    this.#limiter = resolved.rateLimits && new RateLimiter(resolved.rateLimits, () => this.#pump());
     this.#ready = this.#executor.manifest().then(
       (names) => {
         this.#names = new Set(names);
+        const unknown = this.#limiter?.names.filter((name) => !this.#names!.has(name));
+        if (unknown !== undefined && unknown.length > 0) {
+          process.emitWarning(
+            `rateLimits names ${unknown.map((name) => `\`${name}\``).join(', ')}, which the module does not export: such a limit is never used.`,
+            'TesseraWarning',
+          );
+        }
         return names;
       },
       (error: unknown) => {
         if (error instanceof ModuleLoadError) this.#loadError = error;
         // Queued runs would only meet the same failure on a thread.
         for (const task of this.#queue.drain()) this.#ledger.settle(task, false, error);
+        if (this.#limiter) for (const task of this.#limiter.drain()) this.#ledger.settle(task, false, error);
         if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) this.#ledger.settle(task, false, error);
         this.#afterRemoval();
         throw error;
@@ -181,9 +198,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     }
     const submitter = {
       capacity: this.#executor.capacity,
+      maxChunk: this.#limiter === undefined || typeof name !== 'string' ? Infinity : this.#limiter.maxUnits(name),
       submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean) => this.#admit(name, chunk, run, offset, finite),
       cancel: (task: Task) => {
-        if (this.#queue.remove(task)) {
+        if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
           this.#ledger.settle(task, false, new AbortError('map cancelled'));
           this.#afterRemoval();
         }
@@ -223,8 +241,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#names !== undefined && !this.#names.has(name)) return new UnknownTaskError(name, [...this.#names]);
     const queue = this.#queue;
     const fanOut = this.#fanOut;
-    const direct = queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
-    if (!direct && offset === undefined && queue.isFull) return new QueueFullError(queue.capacity);
+    const limiter = this.#limiter;
+    let direct = queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
+    if (limiter !== undefined) {
+      // A run over a rate limit waits, so it needs a place in the queue; parked runs hold theirs.
+      direct &&= limiter.fitsNow(name, offset === undefined ? 1 : (input as unknown[]).length);
+      if (!direct && offset === undefined && queue.size + limiter.parked >= queue.capacity) return new QueueFullError(queue.capacity);
+    } else if (!direct && offset === undefined && queue.isFull) return new QueueFullError(queue.capacity);
 
     const task = new Task({ name, input, priority: run.priority, signal, timeout: run.timeout, transfer: run.transfer, offset });
     this.#ledger.admit(task);
@@ -236,7 +259,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return task;
       }
     }
-    if (!direct) queue.push(task);
+    if (limiter !== undefined) {
+      // Through the pump, which counts it against its windows (or parks it and arms their timer).
+      queue.push(task);
+      if (this.#executor.free > 0) this.#pump();
+    } else if (!direct) queue.push(task);
     else if (offset === undefined && fanOut?.has(name)) {
       fanOut.expand(task, this.#executor.free);
       this.#pump();
@@ -258,9 +285,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /** How many runs would be admitted now: free queue places, or free slots while nothing waits. */
   #room(): number {
     const queue = this.#queue;
-    const waiting = queue.size + (this.#fanOut?.waiting ?? 0);
+    const queued = queue.size + (this.#limiter?.parked ?? 0);
+    const waiting = queued + (this.#fanOut?.waiting ?? 0);
     const direct = waiting === 0 ? this.#executor.free : 0;
-    return Math.max(0, queue.capacity - queue.size) + direct;
+    return Math.max(0, queue.capacity - queued) + direct;
   }
 
   /**
@@ -298,11 +326,15 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const threads = this.#executor.threads;
     const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
     const ledger = this.#ledger;
+    const limiter = this.#limiter;
+    const byPriority = this.#queue.countByPriority();
+    limiter?.countByPriority(byPriority);
     return {
       threads,
       idleThreads: threads - busy,
-      queued: this.#queue.size,
-      queuedByPriority: Object.fromEntries(this.#queue.countByPriority()),
+      queued: this.#queue.size + (limiter?.parked ?? 0),
+      queuedByPriority: Object.fromEntries(byPriority),
+      rateLimited: limiter?.held(this.#queue.size) ?? 0,
       running: ledger.running,
       accepted: ledger.accepted,
       completed: ledger.completed,
@@ -324,6 +356,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
+        this.#limiter?.dispose();
         this.#ledger.dispose();
         await this.#executor.destroy();
       }
@@ -339,6 +372,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const ledger = this.#ledger;
     this.#stopMaps(error, true);
     for (const task of this.#queue.drain()) ledger.settle(task, false, error);
+    if (this.#limiter) {
+      for (const task of this.#limiter.drain()) ledger.settle(task, false, error);
+      this.#limiter.dispose();
+    }
     if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) ledger.settle(task, false, error);
     for (const task of [...this.#executor.pendingTasks()]) ledger.settle(task, false, error);
     this.#wakeAllProducers();
@@ -360,18 +397,22 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#executor.send(tasks);
   }
 
-  /** Fills free slots: parts of partitioned runs first, then the queue, batching when it is deep. */
+  /**
+   * Fills free slots: parts of partitioned runs first, then the queue, batching when it is deep.
+   * With rate limits the limiter picks each task (and parks those over their name's limit).
+   */
   #pump(): void {
     const queue = this.#queue;
     const executor = this.#executor;
     const fanOut = this.#fanOut;
+    const limiter = this.#limiter;
     while (executor.free > 0) {
       const part = fanOut?.take();
       if (part !== undefined) {
         this.#dispatch([part]);
         continue;
       }
-      const first = queue.pop();
+      const first = limiter === undefined ? queue.pop() : limiter.pop(queue);
       if (first === undefined) break;
       // Its abort event may never have reached us (a listener before ours called stopImmediatePropagation).
       if (first.signal !== undefined && isAborted(first.signal)) {
@@ -385,9 +426,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
       const tasks = [first];
       while (tasks.length < size) {
-        const next = queue.peek();
+        const next = limiter === undefined ? queue.peek() : limiter.peek(queue);
         if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
-        tasks.push(queue.pop()!);
+        tasks.push(limiter === undefined ? queue.pop()! : limiter.take(queue, next));
       }
       this.#dispatch(tasks);
     }
@@ -398,6 +439,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #isIdle(): boolean {
     return (
       this.#queue.size === 0 &&
+      (this.#limiter === undefined || this.#limiter.parked === 0) &&
       (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
       this.#ledger.running === 0 &&
       // Every thread is done too: no reply on its way, no cancelled task within its abortGrace.
@@ -414,6 +456,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 
   /** A task left the queue without running: room for producers, and maybe idle. */
   #afterRemoval(): void {
+    if (this.#limiter !== undefined && this.#queue.size === 0) this.#limiter.idle();
     if (this.#capacityWaiters.length > 0) this.#wakeProducers();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
   }
@@ -421,7 +464,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #abort(task: Task, reason: unknown): void {
     if (task.state === TaskState.Settled) return;
     const error = new AbortError(reason);
-    if (this.#queue.remove(task)) {
+    if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
       this.#ledger.settle(task, false, error);
       this.#afterRemoval();
       return;
@@ -432,6 +475,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 }
 
 /** Creates a pool of worker threads running the tasks that `options.module` exports. */
-export function createPool<M extends object = AnyTaskModule>(options: PoolOptions & { partitions?: Partitions<M> }): Pool<M> {
+export function createPool<M extends object = AnyTaskModule>(options: TypedPoolOptions<M>): Pool<M> {
   return new Pool<M>(options);
 }
