@@ -135,7 +135,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         if (error instanceof ModuleLoadError) this.#loadError = error;
         // Queued runs would only meet the same failure on a thread.
         for (const task of this.#queue.drain()) this.#ledger.settle(task, false, error);
-        if (this.#limiter) for (const task of this.#limiter.drain()) this.#ledger.settle(task, false, error);
+        if (this.#limiter) {
+          for (const task of this.#limiter.drain()) this.#ledger.settle(task, false, error);
+          this.#limiter.dispose();
+        }
         if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) this.#ledger.settle(task, false, error);
         this.#afterRemoval();
         throw error;

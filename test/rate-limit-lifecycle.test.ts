@@ -162,3 +162,14 @@ test('a pool with no rate limits reports rateLimited: 0 and arms no timer', asyn
   expect(pool.stats().rateLimited).toBe(0);
   expect(clock.pending).toBe(0);
 });
+
+test('a module that fails to load rejects held runs with ModuleLoadError and leaves no timer', async () => {
+  const clock = useManualClock();
+  const pool = makePool('throws-at-import.ts', { rateLimits: { '*': { limit: 1, interval: 1000 } } });
+  const runs = [1, 2, 3, 4].map(() => record(pool.run('never')));
+  await expect(pool.ready()).rejects.toMatchObject({ code: 'TESSERA_MODULE_LOAD' });
+  await Promise.allSettled(runs.map((s) => s.promise));
+  for (const s of runs) expect(s.reason).toMatchObject({ code: 'TESSERA_MODULE_LOAD' });
+  expect(pool.stats()).toMatchObject({ queued: 0, rateLimited: 0 });
+  expect(clock.pending).toBe(0);
+});
