@@ -428,10 +428,19 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
       const tasks = [first];
-      while (tasks.length < size) {
-        const next = limiter === undefined ? queue.peek() : limiter.peek(queue);
-        if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
-        tasks.push(limiter === undefined ? queue.pop()! : limiter.take(queue, next));
+      // Batch-mates: one check of `limiter` per batch, not per task.
+      if (limiter === undefined) {
+        while (tasks.length < size) {
+          const next = queue.peek();
+          if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
+          tasks.push(queue.pop()!);
+        }
+      } else {
+        while (tasks.length < size) {
+          const next = limiter.peek(queue);
+          if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
+          tasks.push(limiter.take(queue, next));
+        }
       }
       this.#dispatch(tasks);
     }
