@@ -67,7 +67,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #signals: SignalWatch<Task>;
   readonly #executor: Executor;
   readonly #fanOut: FanOut | undefined;
-  /** Only when `rateLimits` is set: without it the dispatch path pays one `undefined` check. */
+  /** Only when `rateLimits` is set: without it, admission and dispatch pay an `undefined` check (per run, per batch). */
   readonly #limiter: RateLimiter | undefined;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;

@@ -173,3 +173,19 @@ test('a module that fails to load rejects held runs with ModuleLoadError and lea
   expect(pool.stats()).toMatchObject({ queued: 0, rateLimited: 0 });
   expect(clock.pending).toBe(0);
 });
+
+test('aborting a map drops its held chunks at once and leaves no timer', async () => {
+  const { clock, pool, log } = limitedPool({ count: { limit: 2, interval: 1000 } });
+  const controller = new AbortController();
+  const items = Array.from({ length: 10 }, (_, i) => ({ log: log.cells, id: i + 1 }));
+  const mapped = record(pool.map('count', items, { signal: controller.signal }));
+  await log.length(2);
+  await until(() => pool.stats().running === 0 && pool.stats().rateLimited > 0, 10_000, 'the later chunks held');
+  expect(clock.pending).toBe(1);
+  controller.abort(new Error('stop'));
+  await expect(mapped.promise).rejects.toMatchObject({ code: 'TESSERA_ABORTED' });
+  await pool.onIdle();
+  expect(pool.stats()).toMatchObject({ queued: 0, rateLimited: 0 });
+  expect(clock.pending).toBe(0);
+  expect(log.entries()).toEqual([1, 2]);
+});
