@@ -1,5 +1,5 @@
 export { createPool, Pool, type PoolStats } from './pool.ts';
-export { poolDefaults, type PoolOptions, type RunOptions } from './options.ts';
+export { poolDefaults, type PoolOptions, type RunOptions, type RateLimit, type RateLimits } from './options.ts';
 export type { TaskName, TaskInput, TaskResult, RunArgs, AnyTaskModule } from './types.ts';
 export type { TaskContext } from './worker/context.ts';
 export { transfer, toShared, type Transfer } from './worker/transfer.ts';

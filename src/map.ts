@@ -31,6 +31,8 @@ export interface MapOptions extends Omit<RunOptions, 'transfer' | 'key' | 'keyTt
 export interface ChunkSubmitter {
   /** The pool's slots. */
   readonly capacity: number;
+  /** Most items a chunk may carry: the smallest rate limit on the task (a chunk counts its items), else Infinity. */
+  readonly maxChunk: number;
   /** Admits one chunk; returns its task or the error that stopped it. `finite`: a map of an array. */
   submit(items: unknown[], offset: number, run: RunSettings, finite: boolean): Task | Error;
   /** Drops a chunk that has not started. */
@@ -132,7 +134,7 @@ class Mapper {
   }
 
   chunkSize(remaining: number | undefined): number {
-    return this.#settings.chunkSize ?? this.#sizer.next(remaining, this.#submitter.capacity);
+    return Math.min(this.#settings.chunkSize ?? this.#sizer.next(remaining, this.#submitter.capacity), this.#submitter.maxChunk);
   }
 
   submit(items: unknown[]): void {

@@ -1,7 +1,36 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
+import type { AnyTaskModule, TaskName } from './types.ts';
 import { describeValue } from './worker/wire-error.ts';
+
+/** One rate limit: at most `limit` runs leave the queue for a thread per `interval` milliseconds. */
+export interface RateLimit {
+  /** Runs (or map items) that may start per window: an integer >= 1. */
+  limit: number;
+  /** The window in milliseconds: an integer from 1 to 2147483647. */
+  interval: number;
+  /**
+   * `true`: a sliding window, at most `limit` starts in any `interval` ms. `false`: fixed windows
+   * (one opens with the first start after the last one ended), which allow up to `2 × limit` starts
+   * across a window's edge. As p-queue's `strict`.
+   * @default false
+   */
+  strict?: boolean;
+}
+
+/** Rate limits by task name; the key `'*'` limits the whole pool (every run counts against it). */
+export type RateLimits<M = AnyTaskModule> = { readonly [K in TaskName<M> | '*']?: RateLimit };
+
+/** A checked {@link RateLimit}. */
+export interface RateLimitSettings {
+  readonly limit: number;
+  readonly interval: number;
+  readonly strict: boolean;
+}
+
+/** The key of {@link RateLimits} that limits the whole pool. */
+export const POOL_RATE_LIMIT = '*';
 
 /** Options of {@link createPool}. Every field but `module` is optional. */
 export interface PoolOptions {
@@ -78,6 +107,8 @@ export interface PoolOptions {
    * @default 1
    */
   prefetch?: number;
+  /** Rate limits by task name, and `'*'` for the whole pool: over a limit, runs wait in the queue (see the README). */
+  rateLimits?: RateLimits;
 }
 
 /** Options of a single `pool.run`. */
@@ -122,6 +153,8 @@ export interface ResolvedPoolOptions {
   readonly niceIncrement: number;
   readonly prefetch: number;
   readonly maxKeys: number;
+  /** By task name, `'*'` for the pool; undefined when none is set (the dispatch path then skips them). */
+  readonly rateLimits: ReadonlyMap<string, RateLimitSettings> | undefined;
 }
 
 /** Defaults of every optional pool option that does not depend on another. */
@@ -214,6 +247,7 @@ const POOL_OPTION_KEYS = [
   'niceIncrement',
   'prefetch',
   'maxKeys',
+  'rateLimits',
 ] as const satisfies ReadonlyArray<keyof PoolOptions>;
 
 /** Validates pool options without mutating them and applies the defaults. */
@@ -248,7 +282,47 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
       options.niceIncrement === undefined ? poolDefaults.niceIncrement : checkIntegerRange('niceIncrement', options.niceIncrement, 0, 19),
     prefetch: options.prefetch === undefined ? poolDefaults.prefetch : checkIntegerRange('prefetch', options.prefetch, 0, 16),
     maxKeys: options.maxKeys === undefined ? poolDefaults.maxKeys : checkInteger('maxKeys', options.maxKeys, 0),
+    rateLimits: checkRateLimits(options.rateLimits),
   };
+}
+
+/** Largest `interval`: what a Node.js timer can wait. */
+const MAX_INTERVAL = 2_147_483_647;
+
+/** Whether `value` is an array; a revoked Proxy is not (Array.isArray throws on one). */
+function isArray(value: unknown): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Validates `rateLimits` once, at construction: each entry read once, through guarded reads. */
+function checkRateLimits(given: unknown): ReadonlyMap<string, RateLimitSettings> | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null || isArray(given)) {
+    fail('rateLimits', 'an object of { limit, interval, strict? } by task name', given, true);
+  }
+  let names: string[];
+  try {
+    names = Object.keys(given);
+  } catch (cause) {
+    throw new InvalidOptionTypeError('Expected `rateLimits` to be readable, but reading it threw. Pass a plain options object.', { cause });
+  }
+  const limits = new Map<string, RateLimitSettings>();
+  for (const name of names) {
+    const path = name === POOL_RATE_LIMIT ? "rateLimits['*']" : `rateLimits.${name}`;
+    const entry = readOption(given, name, path);
+    if (entry === undefined) continue;
+    if (typeof entry !== 'object' || entry === null) fail(path, 'an object { limit, interval, strict? }', entry, true);
+    const limit = checkInteger(`${path}.limit`, readOption(entry, 'limit', `${path}.limit`), 1);
+    const interval = checkIntegerRange(`${path}.interval`, readOption(entry, 'interval', `${path}.interval`), 1, MAX_INTERVAL);
+    const strict = readOption(entry, 'strict', `${path}.strict`);
+    if (strict !== undefined && typeof strict !== 'boolean') fail(`${path}.strict`, 'a boolean', strict, true);
+    limits.set(name, Object.freeze({ limit, interval, strict: strict === true }));
+  }
+  return limits.size > 0 ? limits : undefined;
 }
 
 /** Largest |priority| accepted: keeps the aging arithmetic exact in doubles. */
@@ -279,12 +353,12 @@ export const noRunOptions: RunSettings = Object.freeze({
 /** Longest `key` accepted, in UTF-16 code units: bounds what `maxKeys` kept results can hold in keys. */
 export const MAX_KEY_LENGTH = 1_024;
 
-/** Reads `options[key]`; a getter or Proxy trap that throws becomes an option error. */
-export function readOption(options: object, key: string): unknown {
+/** Reads `options[key]`; a getter or Proxy trap that throws becomes an option error naming `label`. */
+export function readOption(options: object, key: string, label = key): unknown {
   try {
     return (options as Record<string, unknown>)[key];
   } catch (cause) {
-    throw new InvalidOptionTypeError(`Expected \`${key}\` to be readable, but reading it threw. Pass a plain options object.`, { cause });
+    throw new InvalidOptionTypeError(`Expected \`${label}\` to be readable, but reading it threw. Pass a plain options object.`, { cause });
   }
 }
 

@@ -21,9 +21,10 @@ import {
 import { Executor } from './executor.ts';
 import { Execution, KeyRegistry } from './idempotency.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
-import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
+import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { Ledger, Task, TaskState, type TaskSpec } from './task.ts';
 import type { AnyTaskModule, RunArgs, TaskInput, TaskName, TaskResult } from './types.ts';
 import { describeValue } from './worker/wire-error.ts';
@@ -38,6 +39,8 @@ export interface PoolStats {
   queued: number;
   /** Waiting tasks counted by priority. */
   queuedByPriority: Record<string, number>;
+  /** Of `queued`, the tasks a rate limit holds back: over their name's limit, or all while the pool-wide (`'*'`) one is. */
+  rateLimited: number;
   /** Tasks on threads whose callers are still waiting (a partitioned run counts once). */
   running: number;
   /** Tasks admitted since the pool started: each accepted `run`, and each chunk of a `map`. */
@@ -53,6 +56,9 @@ export interface PoolStats {
    */
   shared: number;
 }
+
+/** `createPool`'s options: the limits and partitioners are keyed by the module's task names. */
+type TypedPoolOptions<M> = Omit<PoolOptions, 'rateLimits'> & { partitions?: Partitions<M>; rateLimits?: RateLimits<M> };
 
 const State = {
   Open: 0,
@@ -70,6 +76,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #executor: Executor;
   readonly #fanOut: FanOut | undefined;
   readonly #keys: KeyRegistry;
+  /** Only when `rateLimits` is set: without it, admission and dispatch pay an `undefined` check (per run, per batch). */
+  readonly #limiter: RateLimiter | undefined;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
@@ -84,7 +92,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  constructor(options: PoolOptions & { partitions?: Partitions<M> }) {
+  constructor(options: TypedPoolOptions<M>) {
     const resolved = resolvePoolOptions(options);
     if (resolved.module.protocol === 'file:' && !existsSync(fileURLToPath(resolved.module))) {
       throw new ModuleNotFoundError(resolved.module.href);
@@ -120,15 +128,27 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       this.#ledger,
     );
     this.#fanOut = partitions && new FanOut(partitions, this.#ledger, { cancel: (part, reason) => this.#executor.cancel(part, reason) });
+    this.#limiter = resolved.rateLimits && new RateLimiter(resolved.rateLimits, () => this.#pump());
     this.#ready = this.#executor.manifest().then(
       (names) => {
         this.#names = new Set(names);
+        const unknown = this.#limiter?.names.filter((name) => !this.#names!.has(name));
+        if (unknown !== undefined && unknown.length > 0) {
+          process.emitWarning(
+            `rateLimits names ${unknown.map((name) => `\`${name}\``).join(', ')}, which the module does not export: such a limit is never used.`,
+            'TesseraWarning',
+          );
+        }
         return names;
       },
       (error: unknown) => {
         if (error instanceof ModuleLoadError) this.#loadError = error;
         // Queued runs would only meet the same failure on a thread.
         for (const task of this.#queue.drain()) this.#ledger.settle(task, false, error);
+        if (this.#limiter) {
+          for (const task of this.#limiter.drain()) this.#ledger.settle(task, false, error);
+          this.#limiter.dispose();
+        }
         if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) this.#ledger.settle(task, false, error);
         this.#afterRemoval();
         throw error;
@@ -167,8 +187,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const keys = this.#keys;
     const joined = keys.join(name as string, run);
     if (joined !== undefined) return joined;
-    const direct = this.#direct();
-    if (!direct && this.#queue.isFull) return Promise.reject(new QueueFullError(this.#queue.capacity));
+    const direct = this.#direct(name as string, 1);
+    if (!direct && this.#queueFull()) return Promise.reject(new QueueFullError(this.#queue.capacity));
     let started: ReturnType<KeyRegistry['start']>;
     try {
       started = keys.start(this.#spec(name as string, input, run, undefined), run);
@@ -214,9 +234,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     }
     const submitter = {
       capacity: this.#executor.capacity,
+      maxChunk: this.#limiter === undefined || typeof name !== 'string' ? Infinity : this.#limiter.maxUnits(name),
       submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean) => this.#admit(name, chunk, run, offset, finite),
       cancel: (task: Task) => {
-        if (this.#queue.remove(task)) {
+        if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
           this.#ledger.settle(task, false, new AbortError('map cancelled'));
           this.#afterRemoval();
         }
@@ -249,8 +270,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined, finite = false): Task | Error {
     const refused = this.#refusal(name, run.signal, finite);
     if (refused !== undefined) return refused;
-    const direct = this.#direct();
-    if (!direct && offset === undefined && this.#queue.isFull) return new QueueFullError(this.#queue.capacity);
+    const direct = this.#direct(name as string, offset === undefined ? 1 : (input as unknown[]).length);
+    if (!direct && offset === undefined && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
     const task = new Task(this.#spec(name as string, input, run, offset));
     this.#enter(task, direct);
     return task;
@@ -267,10 +288,26 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return undefined;
   }
 
-  /** Whether a task admitted now goes straight to a thread (nothing waits and a slot is free). */
-  #direct(): boolean {
+  /**
+   * Whether a task of `name` carrying `items` runs admitted now goes straight to a thread: nothing
+   * waits, a slot is free, and no rate limit holds it.
+   */
+  #direct(name: string, items: number): boolean {
     const fanOut = this.#fanOut;
-    return this.#queue.size === 0 && (fanOut === undefined || fanOut.waiting === 0) && this.#executor.free > 0;
+    const limiter = this.#limiter;
+    return (
+      this.#queue.size === 0 &&
+      (fanOut === undefined || fanOut.waiting === 0) &&
+      this.#executor.free > 0 &&
+      (limiter === undefined || limiter.fitsNow(name, items))
+    );
+  }
+
+  /** No place left for a run that must wait. Runs held by a rate limit keep their places. */
+  #queueFull(): boolean {
+    const queue = this.#queue;
+    const limiter = this.#limiter;
+    return limiter === undefined ? queue.isFull : queue.size + limiter.parked >= queue.capacity;
   }
 
   #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined): TaskSpec {
@@ -289,7 +326,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
     }
     const fanOut = this.#fanOut;
-    if (!direct) this.#queue.push(task);
+    if (this.#limiter !== undefined) {
+      // Through the pump, which counts it against its windows (or parks it and arms their timer).
+      this.#queue.push(task);
+      if (this.#executor.free > 0) this.#pump();
+    } else if (!direct) this.#queue.push(task);
     else if (task.offset === undefined && fanOut?.has(task.name)) {
       fanOut.expand(task, this.#executor.free);
       this.#pump();
@@ -310,9 +351,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /** How many runs would be admitted now: free queue places, or free slots while nothing waits. */
   #room(): number {
     const queue = this.#queue;
-    const waiting = queue.size + (this.#fanOut?.waiting ?? 0);
+    const queued = queue.size + (this.#limiter?.parked ?? 0);
+    const waiting = queued + (this.#fanOut?.waiting ?? 0);
     const direct = waiting === 0 ? this.#executor.free : 0;
-    return Math.max(0, queue.capacity - queue.size) + direct;
+    return Math.max(0, queue.capacity - queued) + direct;
   }
 
   /**
@@ -350,11 +392,15 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const threads = this.#executor.threads;
     const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
     const ledger = this.#ledger;
+    const limiter = this.#limiter;
+    const byPriority = this.#queue.countByPriority();
+    limiter?.countByPriority(byPriority);
     return {
       threads,
       idleThreads: threads - busy,
-      queued: this.#queue.size,
-      queuedByPriority: Object.fromEntries(this.#queue.countByPriority()),
+      queued: this.#queue.size + (limiter?.parked ?? 0),
+      queuedByPriority: Object.fromEntries(byPriority),
+      rateLimited: limiter?.held(this.#queue.size) ?? 0,
       running: ledger.running,
       accepted: ledger.accepted,
       completed: ledger.completed,
@@ -379,6 +425,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
+        this.#limiter?.dispose();
         this.#ledger.dispose();
         await this.#executor.destroy();
       }
@@ -395,6 +442,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const ledger = this.#ledger;
     this.#stopMaps(error, true);
     for (const task of this.#queue.drain()) ledger.settle(task, false, error);
+    if (this.#limiter) {
+      for (const task of this.#limiter.drain()) ledger.settle(task, false, error);
+      this.#limiter.dispose();
+    }
     if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) ledger.settle(task, false, error);
     for (const task of [...this.#executor.pendingTasks()]) ledger.settle(task, false, error);
     this.#wakeAllProducers();
@@ -416,18 +467,22 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#executor.send(tasks);
   }
 
-  /** Fills free slots: parts of partitioned runs first, then the queue, batching when it is deep. */
+  /**
+   * Fills free slots: parts of partitioned runs first, then the queue, batching when it is deep.
+   * With rate limits the limiter picks each task (and parks those over their name's limit).
+   */
   #pump(): void {
     const queue = this.#queue;
     const executor = this.#executor;
     const fanOut = this.#fanOut;
+    const limiter = this.#limiter;
     while (executor.free > 0) {
       const part = fanOut?.take();
       if (part !== undefined) {
         this.#dispatch([part]);
         continue;
       }
-      const first = queue.pop();
+      const first = limiter === undefined ? queue.pop() : limiter.pop(queue);
       if (first === undefined) break;
       // Its abort event may never have reached us (a listener before ours called stopImmediatePropagation);
       // a keyed run's execution asks the same of each of its sharers' signals.
@@ -441,10 +496,19 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       }
       const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
       const tasks = [first];
-      while (tasks.length < size) {
-        const next = queue.peek();
-        if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
-        tasks.push(queue.pop()!);
+      // Batch-mates: one check of `limiter` per batch, not per task.
+      if (limiter === undefined) {
+        while (tasks.length < size) {
+          const next = queue.peek();
+          if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
+          tasks.push(queue.pop()!);
+        }
+      } else {
+        while (tasks.length < size) {
+          const next = limiter.peek(queue);
+          if (next === undefined || next.solo || (fanOut !== undefined && fanOut.has(next.name))) break;
+          tasks.push(limiter.take(queue, next));
+        }
       }
       this.#dispatch(tasks);
     }
@@ -456,6 +520,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #isIdle(): boolean {
     return (
       this.#queue.size === 0 &&
+      (this.#limiter === undefined || this.#limiter.parked === 0) &&
       (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
       this.#ledger.running === 0 &&
       // Every thread is done too: no reply on its way, no cancelled task within its abortGrace.
@@ -472,6 +537,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 
   /** A task left the queue without running: room for producers, and maybe idle. */
   #afterRemoval(): void {
+    if (this.#limiter !== undefined && this.#queue.size === 0) this.#limiter.idle();
     if (this.#capacityWaiters.length > 0) this.#wakeProducers();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
   }
@@ -479,7 +545,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #abort(task: Task, reason: unknown): void {
     if (task.state === TaskState.Settled) return;
     const error = new AbortError(reason);
-    if (this.#queue.remove(task)) {
+    if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
       this.#ledger.settle(task, false, error);
       this.#afterRemoval();
       return;
@@ -490,6 +556,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 }
 
 /** Creates a pool of worker threads running the tasks that `options.module` exports. */
-export function createPool<M extends object = AnyTaskModule>(options: PoolOptions & { partitions?: Partitions<M> }): Pool<M> {
+export function createPool<M extends object = AnyTaskModule>(options: TypedPoolOptions<M>): Pool<M> {
   return new Pool<M>(options);
 }

@@ -33,6 +33,14 @@ describe('examples/', () => {
     expect(stdout).toMatch(/completed: 3/);
   });
 
+  test('examples/rate-limits.ts runs: every run finishes, none fails', async () => {
+    expect(existsSync(new URL('../dist/src/index.js', import.meta.url)), 'dist/ is missing: run `npm run build` first').toBe(true);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/rate-limits.ts'], { cwd: root, timeout: 60_000 });
+    const finished = /^finished: (.*)$/m.exec(stdout)?.[1]?.split(', ');
+    expect(finished?.sort()).toEqual(['echo', 'hash 0', 'hash 1', 'hash 2', 'hash 3', 'hash 4', 'hash 5']);
+    expect(stdout).toMatch(/^stats: \{"completed":7,"failed":0,"rateLimited":0\}$/m);
+  });
+
   // The measurement the README quotes for niceIncrement; here only briefly, to show it still runs.
   test('examples/nice-under-load.ts runs and prints both ratios', async () => {
     const args = ['--import', 'tsx', 'examples/nice-under-load.ts', '--seconds', '0.2', '--threads', '1', '--hogs', '1'];
@@ -42,9 +50,9 @@ describe('examples/', () => {
   });
 });
 
-describe('README quick start', () => {
-  // Copy-paste runnable: the quick start is the example files, verbatim, so the test above runs it.
-  test.each(['tasks.ts', 'quick-start.ts'])('shows examples/%s verbatim', (name) => {
+describe('README examples', () => {
+  // Copy-paste runnable: the quick start and the rate limits snippet are the example files, verbatim, so the tests above run them.
+  test.each(['tasks.ts', 'quick-start.ts', 'rate-limits.ts'])('shows examples/%s verbatim', (name) => {
     const file = readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
     const block = codeBlocks(readme).find((code) => code.startsWith(`// examples/${name}:`));
     expect(block, `README.md has no code block starting with \`// examples/${name}:\``).toBeDefined();

@@ -12,7 +12,7 @@
  * fails it (the pool must never let a user's value escape as one).
  */
 import { afterEach } from 'vitest';
-import { createPool, type Pool, type PoolOptions, type PoolStats } from '../src/index.ts';
+import { createPool, type Pool, type PoolOptions, type PoolStats, type RateLimits } from '../src/index.ts';
 
 /** file: URL of a module in test/fixtures/. */
 export function fixture(name: string): URL {
@@ -32,7 +32,10 @@ export function track<P extends Pool<any>>(pool: P): P {
  * A pool over `test/fixtures/<name>`, destroyed after the test. Small by default (one thread, started
  * at once) because the machine is small; `options` override that.
  */
-export function makePool<M extends object = any>(name: string, options: Omit<PoolOptions, 'module'> = {}): Pool<M> {
+export function makePool<M extends object = any>(
+  name: string,
+  options: Omit<PoolOptions, 'module' | 'rateLimits'> & { rateLimits?: RateLimits<M> } = {},
+): Pool<M> {
   return track(createPool<M>({ module: fixture(name), maxThreads: 1, minThreads: 1, ...options }));
 }
 
