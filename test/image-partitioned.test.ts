@@ -52,6 +52,29 @@ describe('partitioned image resize through the pool', () => {
     expect(Buffer.from(banded.data).equals(Buffer.from(whole.data))).toBe(true);
   });
 
+  it('resizePartitioned to JPEG flattens alpha onto the background, like the one-thread resize task', async () => {
+    // Half-transparent everywhere: a lost background shows as a different colour, not a small error.
+    const halfClear = noise(64, 48, 3);
+    for (let i = 3; i < halfClear.data.length; i += 4) halfClear.data[i] = 128;
+    const image = encode(halfClear, { format: 'png' }) as Uint8Array;
+    const pool = imagePool(2, true);
+    const options = { image, width: 32, height: 24, fit: 'fill' as const, format: 'jpeg' as const, quality: 95, background: [0, 0, 255, 255] as const };
+    const whole = await pool.run('resize', options);
+    const banded = await resizePartitioned(pool, options);
+    const [a, b] = await Promise.all(
+      [whole, banded].map((out) => pool.run('resize', { image: out.data, width: 32, height: 24, fit: 'fill', format: 'raw' })),
+    );
+    // Same decoder and encoder on both paths: the pixels match closely, and both lean blue.
+    let diff = 0;
+    let blue = 0;
+    for (let i = 0; i < a!.data.length; i += 4) {
+      for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(a!.data[i + c]! - b!.data[i + c]!));
+      blue += b!.data[i + 2]! - b!.data[i]!;
+    }
+    expect(diff).toBeLessThanOrEqual(2);
+    expect(blue / (a!.data.length / 4)).toBeGreaterThan(40);
+  });
+
   it('two concurrent runs with the same input object each merge their own bands', async () => {
     const single = imagePool(1, false);
     const src = await single.run('decodeShared', { image: png });

@@ -107,5 +107,6 @@ export async function resizePartitioned(pool: ImagePool, options: PartitionedRes
   const { maxPixels } = target;
   const src = await pool.run('decodeShared', { image: f.image as ImageInput, maxPixels });
   const raw = await pool.run('resizeRaw', { ...target, src });
-  return pool.run('encodeImage', { image: raw, format, quality, maxPixels });
+  // JPEG flattens alpha onto the same background a `contain` fit letterboxes with.
+  return pool.run('encodeImage', { image: raw, format, quality, maxPixels, background: target.background });
 }
