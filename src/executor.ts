@@ -209,6 +209,16 @@ export class Executor {
     return Math.max(0, (this.#prefetching() ? this.capacity : this.#running) - this.#inFlight);
   }
 
+  /** Slots of batches running, not prefetched: what a map's chunks and a queue's batches are shared over. */
+  get runSlots(): number {
+    return this.#running;
+  }
+
+  /** Running slots free: how many parts a partitioned run is split into now. */
+  get freeToRun(): number {
+    return Math.max(0, this.#running - this.#inFlight);
+  }
+
   #prefetching(): boolean {
     if (this.#prefetch === 0) return false;
     const ms = this.sizer.perItemMs;

@@ -233,7 +233,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       })();
     }
     const submitter = {
-      capacity: this.#executor.capacity,
+      capacity: this.#executor.runSlots,
       maxChunk: this.#limiter === undefined || typeof name !== 'string' ? Infinity : this.#limiter.maxUnits(name),
       submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean) => this.#admit(name, chunk, run, offset, finite),
       cancel: (task: Task) => {
@@ -332,7 +332,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       if (this.#executor.free > 0) this.#pump();
     } else if (!direct) this.#queue.push(task);
     else if (task.offset === undefined && fanOut?.has(task.name)) {
-      fanOut.expand(task, this.#executor.free);
+      fanOut.expand(task, this.#executor.freeToRun);
       this.#pump();
     } else this.#dispatch([task]);
   }
@@ -491,10 +491,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         continue;
       }
       if (fanOut !== undefined && first.offset === undefined && first.counted && fanOut.has(first.name)) {
-        fanOut.expand(first, executor.free);
+        fanOut.expand(first, executor.freeToRun);
         continue;
       }
-      const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.capacity);
+      const size = first.solo ? 1 : executor.sizer.next(queue.size + 1, executor.runSlots);
       const tasks = [first];
       // Batch-mates: one check of `limiter` per batch, not per task.
       if (limiter === undefined) {
