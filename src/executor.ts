@@ -25,6 +25,8 @@ import {
   type ImageErrorCode,
 } from './errors.ts';
 import type { ResolvedPoolOptions } from './options.ts';
+import { openLink } from './callbacks.ts';
+import { reportProgress } from './progress.ts';
 import { batchSizing, Sizer } from './sizer.ts';
 import { TaskState, type Batch, type Ledger, type Task } from './task.ts';
 import { uncloneableType } from './worker/clone.ts';
@@ -37,9 +39,11 @@ import {
   encodeManifest,
   Kind,
   openSlot,
+  setBatchInput,
   Status,
   takeBack,
   type BatchReply,
+  type BatchRequest,
   type ItemFailure,
   type ManifestReply,
   type WireError,
@@ -315,6 +319,8 @@ export class Executor {
     }
     const first = tasks[0]!;
     const tracked = first.tracked;
+    // Non-zero only for a task that travels alone.
+    const flags = first.flags;
     const id = this.#nextId();
     const slot = this.#freeSlots.pop()!;
     const batch: Batch = {
@@ -334,15 +340,19 @@ export class Executor {
       released: false,
       stolen: false,
     };
-    for (const task of tasks) this.#ledger.dispatch(task, batch);
+    // A fresh channel each time it is sent: a port sent with a request that never ran is gone with it.
+    const link = first.callbacks === undefined ? undefined : openLink(first.callbacks);
+    for (const task of tasks) this.#ledger.dispatch(task, batch, link);
     const request =
-      first.offset !== undefined ? encodeChunk(slot, id, tracked, first.name, first.input as unknown[]) : encodeBatch(slot, id, tracked, tasks);
+      first.offset !== undefined ? encodeChunk(slot, id, flags, first.name, first.input as unknown[]) : encodeBatch(slot, id, flags, tasks);
+    if (link !== undefined) setBatchInput(request as BatchRequest, 0, [first.input, link.port, first.callbacks!.names]);
     // The balancer notes the thread it picks, for #steal.
     if (this.#prefetch > 0) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     this.#batches.set(id, batch);
     this.#inFlight++;
     openSlot(this.#slots, slot, id);
-    const transfer = tasks.length === 1 ? first.transfer : undefined;
+    let transfer = tasks.length === 1 ? first.transfer : undefined;
+    if (link !== undefined) transfer = transfer === undefined ? [link.port] : [...transfer, link.port];
     const controller = batch.controller;
     const options =
       controller || transfer
@@ -543,6 +553,13 @@ export class Executor {
         const [, , , thread, port] = notice;
         this.#cancelPorts.set(thread, port);
         port.unref();
+        return;
+      }
+      case Kind.Progress: {
+        // A task with onProgress travels alone; progress after it settled (aborted, timed out) is dropped.
+        const [, , , id, value] = notice;
+        const task = this.#batches.get(id)?.tasks[0];
+        if (task !== undefined && task.state === TaskState.Dispatched && task.onProgress !== undefined) reportProgress(task, value);
         return;
       }
     }

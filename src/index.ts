@@ -3,6 +3,7 @@ export { poolDefaults, type PoolOptions, type RunOptions, type RateLimit, type R
 export type { TaskName, TaskInput, TaskResult, RunArgs, AnyTaskModule } from './types.ts';
 export type { TaskContext } from './worker/context.ts';
 export { transfer, toShared, type Transfer } from './worker/transfer.ts';
+export { proxy } from './callbacks.ts';
 export {
   ErrorCodes,
   type ErrorCode,

@@ -6,7 +6,7 @@
  */
 import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
 import { AbortError, InvalidOptionTypeError, TaskInputError } from './errors.ts';
-import { checkInteger, checkRunOptions, checkUnkeyed, readOption, type RunOptions, type RunSettings } from './options.ts';
+import { checkInteger, checkNoProgress, checkRunOptions, checkUnkeyed, readOption, type RunOptions, type RunSettings } from './options.ts';
 import { chunkSizing, Sizer } from './sizer.ts';
 import type { Task } from './task.ts';
 import type { ChunkValue } from './worker/protocol.ts';
@@ -53,7 +53,7 @@ export interface MapSettings {
 
 /** Checks a map's options; throws the option error. */
 export function checkMapOptions(options: unknown): MapSettings {
-  const run = checkUnkeyed(checkRunOptions(options), 'pool.map');
+  const run = checkNoProgress(checkUnkeyed(checkRunOptions(options), 'pool.map'), 'pool.map');
   const given = options as Record<string, unknown>;
   const chunkSize = readOption(given, 'chunkSize');
   const window = readOption(given, 'window');

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { Callbacks } from './callbacks.ts';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
 import type { AnyTaskModule, TaskName } from './types.ts';
 import { describeValue } from './worker/wire-error.ts';
@@ -136,6 +137,13 @@ export interface RunOptions {
    * @default 0
    */
   keyTtl?: number;
+  /**
+   * Called on the main thread with what the task passes to `context.progress(value)`. Coalesced: the
+   * latest value wins, at most one call per 16 ms, and the last value always comes before the run
+   * settles; none after. What it throws (or rejects with) is ignored, reported once per run as a
+   * `TesseraWarning`. Not taken by `pool.map`.
+   */
+  onProgress?: (value: any) => unknown;
 }
 
 /** Resolved pool options, every default applied. */
@@ -338,6 +346,9 @@ export interface RunSettings {
   readonly key: string | undefined;
   /** Milliseconds a keyed run's result is kept; 0 without a key. */
   readonly keyTtl: number;
+  readonly onProgress: ((value: unknown) => unknown) | undefined;
+  /** Not an option: the functions `pool.run` took out of the input (`proxy` markers). */
+  readonly callbacks: Callbacks | undefined;
 }
 
 /** Settings of a run given no options. */
@@ -348,6 +359,8 @@ export const noRunOptions: RunSettings = Object.freeze({
   transfer: undefined,
   key: undefined,
   keyTtl: 0,
+  onProgress: undefined,
+  callbacks: undefined,
 });
 
 /** Longest `key` accepted, in UTF-16 code units: bounds what `maxKeys` kept results can hold in keys. */
@@ -374,6 +387,7 @@ export function checkRunOptions(options: unknown): RunSettings {
   const transfer = readOption(options, 'transfer');
   const key = readOption(options, 'key');
   const keyTtl = readOption(options, 'keyTtl');
+  const onProgress = readOption(options, 'onProgress');
   if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
@@ -392,6 +406,8 @@ export function checkRunOptions(options: unknown): RunSettings {
     if (key === undefined) fail('keyTtl', 'left out when there is no `key`', keyTtl, true);
     checkInteger('keyTtl', keyTtl, 0, true);
   }
+  // typeof runs no user code: a Proxy of a function is a function, and is called as one.
+  if (onProgress !== undefined && typeof onProgress !== 'function') fail('onProgress', 'a function', onProgress, true);
   return {
     priority: (priority as number | undefined) ?? 0,
     signal: signal as AbortSignal | undefined,
@@ -399,12 +415,20 @@ export function checkRunOptions(options: unknown): RunSettings {
     transfer: transfer === undefined ? undefined : copyList(transfer as TransferListItem[]),
     key: key as string | undefined,
     keyTtl: (keyTtl as number | undefined) ?? 0,
+    onProgress: onProgress as ((value: unknown) => unknown) | undefined,
+    callbacks: undefined,
   };
 }
 
 /** Refuses a key where a method takes none (`pool.map`: its chunks are not idempotent runs). */
 export function checkUnkeyed(run: RunSettings, method: string): RunSettings {
   if (run.key !== undefined) fail('key', `left out: ${method} takes no idempotency key`, run.key, true);
+  return run;
+}
+
+/** Refuses `onProgress` where a method takes none (`pool.map`: its chunks report no progress). */
+export function checkNoProgress(run: RunSettings, method: string): RunSettings {
+  if (run.onProgress !== undefined) fail('onProgress', `left out: ${method} takes no onProgress`, run.onProgress, true);
   return run;
 }
 

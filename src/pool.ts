@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAborted, reasonOf, SignalWatch } from './abort.ts';
+import { callbacksInUse, takeCallbacks } from './callbacks.ts';
 import {
   AbortError,
   ModuleLoadError,
@@ -172,6 +173,18 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return Promise.reject(error);
       }
     }
+    if (callbacksInUse()) {
+      // Only once proxy() was ever called: other processes pay this one check.
+      try {
+        const taken = takeCallbacks(input);
+        if (taken !== undefined) {
+          input = taken.input;
+          settings = { ...settings, callbacks: taken.callbacks };
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     if (settings.key !== undefined) return this.#runKeyed(name, input, settings);
     const task = this.#admit(name, input, settings, undefined);
     return task instanceof Task ? task.promise : Promise.reject(task);
@@ -311,7 +324,17 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined): TaskSpec {
-    return { name, input, priority: run.priority, signal: run.signal, timeout: run.timeout, transfer: run.transfer, offset };
+    return {
+      name,
+      input,
+      priority: run.priority,
+      signal: run.signal,
+      timeout: run.timeout,
+      transfer: run.transfer,
+      offset,
+      onProgress: run.onProgress,
+      callbacks: run.callbacks,
+    };
   }
 
   /** The one way in for every admitted task: counted, its signal watched, then queued or sent. */

@@ -6,7 +6,9 @@
  * the executor only the fields of a {@link Batch}.
  */
 import type { TransferListItem } from 'node:worker_threads';
+import type { Callbacks, Link } from './callbacks.ts';
 import type { QueueEntry } from './queue.ts';
+import { Flag } from './worker/protocol.ts';
 
 /** Where a task is. */
 export const TaskState = {
@@ -32,6 +34,10 @@ export interface TaskSpec {
   readonly offset?: number | undefined;
   /** A part of a partitioned run: internal, so not counted in the pool's stats (its run is). */
   readonly part?: boolean;
+  /** The caller's `onProgress`. */
+  readonly onProgress?: ((value: unknown) => unknown) | undefined;
+  /** Functions taken out of the input by `proxy` markers (`callbacks.ts`). */
+  readonly callbacks?: Callbacks | undefined;
 }
 
 /** A batch of tasks sent to one thread in one message. Its fields belong to the executor. */
@@ -82,8 +88,10 @@ export class Task implements QueueEntry {
   timer: NodeJS.Timeout | undefined = undefined;
   /** Times it went back to the queue because its thread died before it started. */
   requeues = 0;
-  /** Must travel alone: it may be stopped, it moves buffers, it is a chunk, or it failed to send in a batch. */
+  /** Must travel alone: it may be stopped, it moves buffers, reports progress, has callbacks, is a chunk, or failed to send in a batch. */
   solo: boolean;
+  /** Its callbacks' channel while it is on a thread (`callbacks.ts`); closed when it settles or goes back. */
+  link: Link | undefined = undefined;
 
   readonly name: string;
   readonly input: unknown;
@@ -95,6 +103,10 @@ export class Task implements QueueEntry {
   readonly counted: boolean;
   /** Has a signal or timeout: it may be stopped on its thread, so it travels alone and announces its start. */
   readonly tracked: boolean;
+  readonly onProgress: ((value: unknown) => unknown) | undefined;
+  readonly callbacks: Callbacks | undefined;
+  /** What its request asks of the thread (`Flag` in `worker/protocol.ts`); non-zero only for solo tasks. */
+  readonly flags: number;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
@@ -110,7 +122,11 @@ export class Task implements QueueEntry {
     this.offset = spec.offset;
     this.counted = spec.part !== true;
     this.tracked = spec.signal !== undefined || spec.timeout !== undefined;
-    this.solo = this.tracked || spec.transfer !== undefined || spec.offset !== undefined;
+    this.onProgress = spec.onProgress;
+    this.callbacks = spec.callbacks;
+    this.flags =
+      (this.tracked ? Flag.Tracked : 0) | (spec.onProgress !== undefined ? Flag.Progress : 0) | (spec.callbacks !== undefined ? Flag.Callbacks : 0);
+    this.solo = this.flags !== 0 || spec.transfer !== undefined || spec.offset !== undefined;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -122,6 +138,14 @@ export class Task implements QueueEntry {
     if (ok) this.#resolve(value);
     else this.#reject(value);
   }
+}
+
+/** Closes the task's callbacks channel, if open: a pending callback's answer is then dropped. */
+function unlink(task: Task): void {
+  const link = task.link;
+  if (link === undefined) return;
+  task.link = undefined;
+  link.close();
 }
 
 /** What the ledger tells its owner. */
@@ -163,10 +187,11 @@ export class Ledger {
     if (task.counted) this.accepted++;
   }
 
-  /** The task left for a thread in `batch`, or (no batch) a partitioned run's parts went out. */
-  dispatch(task: Task, batch: Batch | undefined): void {
+  /** The task left for a thread in `batch` (with its callbacks' `link`), or (no batch) a partitioned run's parts went out. */
+  dispatch(task: Task, batch: Batch | undefined, link?: Link): void {
     task.state = TaskState.Dispatched;
     task.batch = batch;
+    task.link = link;
     if (task.counted && this.running++ === 0) this.#keepAlive.ref();
   }
 
@@ -179,6 +204,7 @@ export class Ledger {
     task.requeues++;
     task.state = TaskState.Queued;
     task.batch = undefined;
+    unlink(task);
     if (alone) task.solo = true;
     // Back in the queue, so the pool is not idle: nobody to tell.
     if (task.counted) this.#left();
@@ -190,6 +216,7 @@ export class Ledger {
     if (task.state !== TaskState.Dispatched) return;
     task.state = TaskState.Queued;
     task.batch = undefined;
+    unlink(task);
     if (task.counted) this.#left();
   }
 
@@ -212,6 +239,7 @@ export class Ledger {
       task.timer = undefined;
     }
     if (task.signal !== undefined) this.#hooks.released(task);
+    if (task.link !== undefined) unlink(task);
     let drained = false;
     if (task.counted) {
       if (ok) this.completed++;

@@ -4,7 +4,7 @@
  * real pool.
  */
 import { describe, expectTypeOf, expect, test } from 'vitest';
-import { createPool, type Pool, type RunOptions, type TaskInput, type TaskName, type TaskResult } from '../src/index.ts';
+import { createPool, proxy, type Pool, type RunOptions, type TaskContext, type TaskInput, type TaskName, type TaskResult } from '../src/index.ts';
 import { fixture, track } from './helpers.ts';
 
 type Typed = typeof import('./fixtures/typed.ts');
@@ -74,6 +74,9 @@ describe('mistakes are compile errors', () => {
     expectTypeOf<RunOptions['priority']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<RunOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>();
     expectTypeOf<RunOptions['timeout']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<NonNullable<RunOptions['onProgress']>>().toBeFunction();
+    expectTypeOf<TaskContext['progress']>().toEqualTypeOf<(value: unknown) => void>();
+    expectTypeOf(proxy((x: number) => x * 2)).toEqualTypeOf<(x: number) => Promise<number>>();
   });
 });
 

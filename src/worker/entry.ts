@@ -14,13 +14,17 @@ import {
   batchInput,
   batchName,
   batchSize,
+  Flag,
   helloNotice,
   Kind,
+  progressNotice,
   resultNotice,
+  setBatchInput,
   startNotice,
   Status,
   type BatchReply,
   type BatchRequest,
+  type CallbackInput,
   type Cancel,
   type ChunkRequest,
   type ManifestReply,
@@ -28,7 +32,9 @@ import {
   type WireError,
   type WorkerConfig,
 } from './protocol.ts';
+import { NEVER, openCallbacks } from './callbacks.ts';
 import { surelyCloneable } from './clone.ts';
+import { Reporter } from './progress.ts';
 import { isTransfer, TRANSFER } from './transfer.ts';
 import { toWire } from './wire-error.ts';
 
@@ -75,10 +81,27 @@ const loading = importNamespace(config.module)
     loadError = toWire(error);
   });
 
-const untrackedContext: TaskContext = Object.freeze({ signal: new AbortController().signal });
+const noProgress = (): void => {};
+const untrackedContext: TaskContext = Object.freeze({ signal: NEVER, progress: noProgress });
 
-/** Posts a task's outcome as a `Result` notice; a value that cannot be posted becomes `ResultNotCloneable`. */
+/** Reporters of the running requests with `Flag.Progress`, by batch id. */
+const reporters = new Map<number, Reporter>();
+
+/** Posts a progress value; one that cannot be posted (already cloned once, so only in theory) is dropped. */
+function postProgress(batch: number, value: unknown): void {
+  try {
+    parent.postMessage(progressNotice(secret, batch, value));
+  } catch {
+    // dropped: the task goes on, and the next value or the result follows
+  }
+}
+
+/**
+ * Posts a task's outcome as a `Result` notice; a value that cannot be posted becomes `ResultNotCloneable`.
+ * A task's pending progress goes first.
+ */
 function post(batch: number, index: number, status: Status, value: unknown): void {
+  if (reporters.size > 0) reporters.get(batch)?.end();
   try {
     if (isTransfer(value)) parent.postMessage(resultNotice(secret, batch, index, status, value.value), value[TRANSFER] as TransferListItem[]);
     else parent.postMessage(resultNotice(secret, batch, index, status, value));
@@ -97,14 +120,25 @@ const ok = (value: unknown): Outcome => ({ status: Status.Ok, value });
 const threw = (error: unknown): Outcome => ({ status: Status.Threw, value: toWire(error) });
 
 /**
- * For a tracked request: its context, whose signal the main thread can abort, and the start notice
- * that starts its timeout. Untracked requests share one context whose signal never aborts.
+ * For a request with flags: its context. Tracked: a signal the main thread can abort, and the start
+ * notice that starts its timeout. Progress: a coalescing reporter. Requests without flags share one
+ * context whose signal never aborts and whose `progress` does nothing.
  */
-function track(batch: number): TaskContext {
-  const controller = new AbortController();
-  controllers.set(batch, controller);
-  parent.postMessage(startNotice(secret, batch, threadId));
-  return { signal: controller.signal };
+function contextFor(batch: number, flags: number): TaskContext {
+  let signal = NEVER;
+  if (flags & Flag.Tracked) {
+    const controller = new AbortController();
+    controllers.set(batch, controller);
+    parent.postMessage(startNotice(secret, batch, threadId));
+    signal = controller.signal;
+  }
+  let progress: (value: unknown) => void = noProgress;
+  if (flags & Flag.Progress) {
+    const reporter = new Reporter((value) => postProgress(batch, value));
+    reporters.set(batch, reporter);
+    progress = reporter.report;
+  }
+  return { signal, progress };
 }
 
 /** Runs one task. Synchronous tasks return their outcome directly: no promise, no microtask hop. */
@@ -198,11 +232,23 @@ function run(request: Request): Reply | Promise<Reply> {
   if (request[0] === Kind.Manifest) {
     return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
   }
-  const [, , id, tracked] = request;
-  const context = tracked ? track(id) : untrackedContext;
+  const [, , id, flags] = request;
+  if (flags === 0) return request[0] === Kind.Chunk ? chunk(request, untrackedContext) : batch(request, untrackedContext, 0, performance.now());
+  const context = contextFor(id, flags);
+  let closeCallbacks: (() => void) | undefined;
+  if (flags & Flag.Callbacks && request[0] === Kind.Batch) {
+    // A flagged batch holds one task: its input carries the callbacks' port.
+    const opened = openCallbacks(batchInput(request, 0) as CallbackInput, context.signal);
+    setBatchInput(request, 0, opened.input);
+    closeCallbacks = opened.close;
+  }
   const reply = request[0] === Kind.Chunk ? chunk(request, context) : batch(request, context, 0, performance.now());
-  if (!tracked) return reply;
-  const untrack = (): void => void controllers.delete(id);
+  const untrack = (): void => {
+    controllers.delete(id);
+    reporters.get(id)?.end();
+    reporters.delete(id);
+    closeCallbacks?.();
+  };
   if (reply instanceof Promise) return reply.finally(untrack);
   untrack();
   return reply;
@@ -240,7 +286,8 @@ function batch(request: BatchRequest, context: TaskContext, from: number, start:
 /** Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last. */
 function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | undefined {
   const last = i + 1 === size;
-  if (last && !config.notify && surelyCloneable(outcome.value)) {
+  // With progress, the result follows the progress notices on the same port, never overtaking them.
+  if (last && !config.notify && !(request[3] & Flag.Progress) && surelyCloneable(outcome.value)) {
     // The last result rides in the reply: a lone task costs one message each way.
     return [performance.now() - start, outcome.status, outcome.value];
   }

@@ -44,19 +44,40 @@ export const Kind = {
   Start: 4,
   /** Notice: a thread started; cancels for it go to the port it sends. */
   Hello: 5,
+  /** Notice: a task with `onProgress` reported progress (the latest value since its last one). */
+  Progress: 6,
 } as const;
 
 /**
- * `[Kind.Batch, slot, batch id, tracked, name₀, input₀, name₁, input₁, …]`. Every request starts with
+ * What a request asks of the thread beyond running its tasks: a bit set, the request's fourth
+ * element. 0, the common case, costs the thread one comparison.
+ */
+export const Flag = {
+  /** Its one task has a signal or timeout: the thread announces its start and listens for a cancel. */
+  Tracked: 1,
+  /** Its one task's caller passed `onProgress`: `context.progress` posts `Progress` notices, and the result goes as a notice after them. */
+  Progress: 2,
+  /** Its one task's input is a {@link CallbackInput}: functions of the caller's, called over a port. */
+  Callbacks: 4,
+} as const;
+
+/**
+ * `[Kind.Batch, slot, batch id, flags, name₀, input₀, name₁, input₁, …]`. Every request starts with
  * its slot and id: the main thread puts the id in `slots[slot]` when it sends, and the thread that
  * takes the request swaps it for minus its thread id before it runs anything (see {@link claim}), so
- * the main thread knows whether a failed request ever reached a thread, and which. A tracked batch
- * holds one task with a signal or timeout: the thread announces its start and listens for a cancel.
+ * the main thread knows whether a failed request ever reached a thread, and which. A batch with any
+ * {@link Flag} holds exactly one task.
  */
-export type BatchRequest = [kind: typeof Kind.Batch, slot: number, batch: number, tracked: boolean, ...namesAndInputs: unknown[]];
+export type BatchRequest = [kind: typeof Kind.Batch, slot: number, batch: number, flags: number, ...namesAndInputs: unknown[]];
 
-/** `[Kind.Chunk, slot, batch id, tracked, name, items]`: replies with a {@link ChunkValue}. */
-export type ChunkRequest = [kind: typeof Kind.Chunk, slot: number, batch: number, tracked: boolean, name: string, items: unknown[]];
+/** `[Kind.Chunk, slot, batch id, flags, name, items]`: replies with a {@link ChunkValue}. Only `Flag.Tracked` applies. */
+export type ChunkRequest = [kind: typeof Kind.Chunk, slot: number, batch: number, flags: number, name: string, items: unknown[]];
+
+/**
+ * The input of a request with `Flag.Callbacks`: the caller's input without its proxied fields, the
+ * port comlink serves them on, and their names. The thread puts one async function under each name.
+ */
+export type CallbackInput = [input: Record<string, unknown>, port: MessagePort, names: string[]];
 
 /** `[Kind.Manifest, slot, id]`: asks a thread to load the module and list its task names. */
 export type ManifestRequest = [kind: typeof Kind.Manifest, slot: number, batch: number];
@@ -72,8 +93,8 @@ interface Sendable {
   readonly input: unknown;
 }
 
-export function encodeBatch(slot: number, batch: number, tracked: boolean, tasks: readonly Sendable[]): BatchRequest {
-  const request: BatchRequest = [Kind.Batch, slot, batch, tracked];
+export function encodeBatch(slot: number, batch: number, flags: number, tasks: readonly Sendable[]): BatchRequest {
+  const request: BatchRequest = [Kind.Batch, slot, batch, flags];
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i]!;
     request[FIRST + 2 * i] = task.name;
@@ -82,8 +103,8 @@ export function encodeBatch(slot: number, batch: number, tracked: boolean, tasks
   return request;
 }
 
-export function encodeChunk(slot: number, batch: number, tracked: boolean, name: string, items: unknown[]): ChunkRequest {
-  return [Kind.Chunk, slot, batch, tracked, name, items];
+export function encodeChunk(slot: number, batch: number, flags: number, name: string, items: unknown[]): ChunkRequest {
+  return [Kind.Chunk, slot, batch, flags, name, items];
 }
 
 export function encodeManifest(slot: number, id: number): ManifestRequest {
@@ -133,6 +154,11 @@ export function batchInput(request: BatchRequest, i: number): unknown {
   return request[FIRST + 2 * i + 1];
 }
 
+/** Replaces the input of task `i` of a batch request (the thread, once it has unpacked a {@link CallbackInput}). */
+export function setBatchInput(request: BatchRequest, i: number, input: unknown): void {
+  request[FIRST + 2 * i + 1] = input;
+}
+
 /** A chunk's result: one per item, in order. */
 export interface ChunkValue {
   readonly results: unknown[];
@@ -180,7 +206,10 @@ export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, secret: num
 /** `[TAG, Kind.Hello, secret, thread id, port]`: sent once when a thread starts; cancels go to the port. */
 export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, secret: number, thread: number, port: MessagePort];
 
-export type Notice = ResultNotice | StartNotice | HelloNotice;
+/** `[TAG, Kind.Progress, secret, batch id, value]`: the latest value a task with `Flag.Progress` reported. */
+export type ProgressNotice = [tag: typeof TAG, kind: typeof Kind.Progress, secret: number, batch: number, value: unknown];
+
+export type Notice = ResultNotice | StartNotice | HelloNotice | ProgressNotice;
 
 export function resultNotice(secret: number, batch: number, index: number, status: Status, value: unknown): ResultNotice {
   return [TAG, Kind.Result, secret, batch, index, status, value];
@@ -192,6 +221,10 @@ export function startNotice(secret: number, batch: number, thread: number): Star
 
 export function helloNotice(secret: number, thread: number, port: MessagePort): HelloNotice {
   return [TAG, Kind.Hello, secret, thread, port];
+}
+
+export function progressNotice(secret: number, batch: number, value: unknown): ProgressNotice {
+  return [TAG, Kind.Progress, secret, batch, value];
 }
 
 /** The notice in a parentPort message, or undefined for anything else (a message a task posted). */
