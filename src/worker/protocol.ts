@@ -44,6 +44,11 @@ export const Kind = {
   Start: 4,
   /** Notice: a thread started; cancels for it go to the port it sends. */
   Hello: 5,
+  /**
+   * Notice: the thread passed `maxTasksPerThread` or `maxHeapPerThreadMb` and exits now. Every result
+   * it will ever post came before this; requests it holds unfinished never ran past their last result.
+   */
+  Retire: 6,
 } as const;
 
 /**
@@ -180,7 +185,10 @@ export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, secret: num
 /** `[TAG, Kind.Hello, secret, thread id, port]`: sent once when a thread starts; cancels go to the port. */
 export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, secret: number, thread: number, port: MessagePort];
 
-export type Notice = ResultNotice | StartNotice | HelloNotice;
+/** `[TAG, Kind.Retire, secret, thread id]`: the thread retires (see {@link Kind.Retire}); its exit follows. */
+export type RetireNotice = [tag: typeof TAG, kind: typeof Kind.Retire, secret: number, thread: number];
+
+export type Notice = ResultNotice | StartNotice | HelloNotice | RetireNotice;
 
 export function resultNotice(secret: number, batch: number, index: number, status: Status, value: unknown): ResultNotice {
   return [TAG, Kind.Result, secret, batch, index, status, value];
@@ -192,6 +200,10 @@ export function startNotice(secret: number, batch: number, thread: number): Star
 
 export function helloNotice(secret: number, thread: number, port: MessagePort): HelloNotice {
   return [TAG, Kind.Hello, secret, thread, port];
+}
+
+export function retireNotice(secret: number, thread: number): RetireNotice {
+  return [TAG, Kind.Retire, secret, thread];
 }
 
 /** The notice in a parentPort message, or undefined for anything else (a message a task posted). */
@@ -243,6 +255,10 @@ export interface WorkerConfig {
   readonly notify: boolean;
   /** One cell per request slot: see {@link claim}. */
   readonly slots: Int32Array;
+  /** Tasks (map items) a thread runs before it retires: `maxTasksPerThread`; Infinity never. */
+  readonly maxTasks: number;
+  /** Used heap in bytes past which a thread retires after its task (`maxHeapPerThreadMb`); undefined never. */
+  readonly maxHeapBytes: number | undefined;
   /**
    * Carried by every notice. The entry takes it and deletes it from `workerData` before the task
    * module loads, so a task cannot read it there and forge a notice, even by accident.
