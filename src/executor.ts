@@ -76,7 +76,8 @@ function resolveTsxApi(): string {
 }
 
 /** Module names a pool was built with and what its threads load. */
-function workerConfig(module: URL, slots: Int32Array, concurrency: number, notify: boolean): WorkerConfig {
+function workerConfig(options: ResolvedPoolOptions, slots: Int32Array, notify: boolean): WorkerConfig {
+  const module = options.module;
   const entryIsTs = import.meta.url.endsWith('.ts');
   const entry = new URL(entryIsTs ? './worker/entry.ts' : './worker/entry.js', import.meta.url).href;
   let tsx: string | undefined;
@@ -90,11 +91,24 @@ function workerConfig(module: URL, slots: Int32Array, concurrency: number, notif
       );
     }
   }
-  return { entry, module: module.href, tsx, concurrency, notify, slots, secret: newSecret() };
+  const heapMb = options.maxHeapPerThreadMb;
+  return {
+    entry,
+    module: module.href,
+    tsx,
+    concurrency: options.concurrentTasksPerWorker,
+    notify,
+    slots,
+    maxTasks: options.maxTasksPerThread,
+    maxHeapBytes: heapMb === undefined ? undefined : heapMb * 1024 * 1024,
+    secret: newSecret(),
+  };
 }
 
-/** How a thread died, from its own events. */
+/** How a thread died, from its own events; or that it retired (see `Kind.Retire`). */
 interface Death {
+  /** It announced its retirement: no task of it is to blame, and none it held unfinished ever started. */
+  readonly retired: boolean;
   readonly reason: CrashReason;
   exitCode: number | undefined;
   readonly error: unknown;
@@ -154,6 +168,12 @@ export class Executor {
   readonly #deaths = new Map<number, Death>();
   #deathCount = 0;
   #lastDeath: Death | undefined;
+  /** Threads that announced their retirement and have not exited yet; the balancer sends them nothing. */
+  readonly #retiring = new Set<number>();
+  /** Threads retired since the pool started. */
+  #retired = 0;
+  /** `maxTasksPerThread` or `maxHeapPerThreadMb` is set: the balancer notes where each request goes. */
+  readonly #recycling: boolean;
   /** Every thread not yet exited, with a promise of its exit. */
   readonly #exits = new Map<Worker, Promise<void>>();
   /** Settles once the manifest request did; the module then loaded, or `#loadFailure` says why not. */
@@ -185,7 +205,8 @@ export class Executor {
     this.sizer = new Sizer(batchSizing(options.maxBatch));
     this.#slots = new Int32Array(new SharedArrayBuffer(4 * (this.capacity + 1)));
     this.#freeSlots = Array.from({ length: this.capacity }, (_, i) => this.capacity - 1 - i);
-    const config = workerConfig(options.module, this.#slots, options.concurrentTasksPerWorker, perThread > 1);
+    this.#recycling = options.maxTasksPerThread !== Infinity || options.maxHeapPerThreadMb !== undefined;
+    const config = workerConfig(options, this.#slots, perThread > 1);
     this.#secret = config.secret!;
     this.#piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker/bootstrap.js', import.meta.url)),
@@ -240,7 +261,9 @@ export class Executor {
     return (task, workers) => {
       let candidate: (typeof workers)[number] | null = null;
       let least = this.#prefetching() ? perThread : concurrency;
+      const retiring = this.#retiring.size > 0 ? this.#retiring : undefined;
       for (const worker of workers) {
+        if (retiring?.has(worker.id)) continue;
         const usage = worker.currentUsage;
         if (usage === 0) {
           candidate = worker;
@@ -266,6 +289,11 @@ export class Executor {
 
   get threads(): number {
     return this.#piscina.threads.length;
+  }
+
+  /** Threads retired (`maxTasksPerThread`, `maxHeapPerThreadMb`) since the pool started. */
+  get retired(): number {
+    return this.#retired;
   }
 
   /** Loads the module in a thread and lists its task names. Called once. */
@@ -346,8 +374,8 @@ export class Executor {
     const request =
       first.offset !== undefined ? encodeChunk(slot, id, flags, first.name, first.input as unknown[]) : encodeBatch(slot, id, flags, tasks);
     if (link !== undefined) setBatchInput(request as BatchRequest, 0, [first.input, link.port, first.callbacks!.names]);
-    // The balancer notes the thread it picks, for #steal.
-    if (this.#prefetch > 0) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
+    // The balancer notes the thread it picks, for #steal, and to tell a request a retired thread held.
+    if (this.#prefetch > 0 || this.#recycling) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     this.#batches.set(id, batch);
     this.#inFlight++;
     openSlot(this.#slots, slot, id);
@@ -497,7 +525,14 @@ export class Executor {
     // these run; the rejections are handled in microtasks after, by which time the death is recorded.
     worker.on('error', (error: unknown) => {
       const code = (error as { code?: unknown } | null)?.code;
-      this.#died(id, { reason: code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'uncaught-error', exitCode: undefined, error, exited: false, waiting: [] });
+      this.#died(id, {
+        retired: false,
+        reason: code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'uncaught-error',
+        exitCode: undefined,
+        error,
+        exited: false,
+        waiting: [],
+      });
     });
     let exited!: () => void;
     this.#exits.set(worker, new Promise<void>((resolve) => (exited = resolve)));
@@ -506,9 +541,13 @@ export class Executor {
       exited();
       this.#cancelPorts.get(id)?.close();
       this.#cancelPorts.delete(id);
+      const retired = this.#retiring.delete(id);
       const death = this.#deaths.get(id);
       if (death === undefined) {
-        this.#died(id, { reason: 'exit', exitCode, error: undefined, exited: true, waiting: [] });
+        // A retirement counts as a death for `deathsAtSend` too: requests it held unclaimed failed
+        // because the thread ended, not because they could not be sent.
+        if (retired) this.#retired++;
+        this.#died(id, { retired, reason: 'exit', exitCode, error: undefined, exited: true, waiting: [] });
       } else {
         death.exitCode = exitCode;
         death.exited = true;
@@ -562,6 +601,9 @@ export class Executor {
         if (task !== undefined && task.state === TaskState.Dispatched && task.onProgress !== undefined) reportProgress(task, value);
         return;
       }
+      case Kind.Retire:
+        this.#retiring.add(notice[3]);
+        return;
     }
   }
 
@@ -669,13 +711,15 @@ export class Executor {
     this.#batches.delete(batch.id);
     if (!this.#destroyed) {
       const unsettled = batch.tasks.filter((task) => task.state !== TaskState.Settled);
-      if (thread !== 0 && death !== undefined) this.#crashed(unsettled, death);
+      if (thread !== 0 && death?.retired === true) this.#recall(unsettled);
+      else if (thread !== 0 && death !== undefined) this.#crashed(unsettled, death);
       else if (thread !== 0) {
         // The thread lives but piscina could not send the reply: only the last result rides in it,
         // the others came as notices.
         const last = batch.tasks[batch.tasks.length - 1]!;
         this.#ledger.settle(last, false, new TaskResultError(error));
-      } else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
+      } else if (batch.assigned !== undefined && this.#deaths.get(batch.assigned)?.retired === true) this.#recall(unsettled);
+      else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
       else this.#unsendable(unsettled, error);
     }
     // piscina rejects all of a dead thread's requests at once, so the rejections of those it held
@@ -694,6 +738,20 @@ export class Executor {
     if (running === undefined) return;
     this.#ledger.settle(running, false, crashError(death));
     this.#requeue(rest, false, undefined);
+  }
+
+  /**
+   * The batch's thread retired: it ran the batch up to its last result (every one delivered) and
+   * started nothing after, or never claimed the batch. The rest go back to the queue, uncounted as requeues.
+   */
+  #recall(unsettled: Task[]): void {
+    const back: Task[] = [];
+    for (const task of unsettled) {
+      if (task.state !== TaskState.Dispatched) continue;
+      this.#ledger.recall(task);
+      back.push(task);
+    }
+    if (back.length > 0) this.#host.requeue(back);
   }
 
   /** Nothing of the batch reached a thread: clone failed on the way out. Find the culprit alone. */

@@ -110,6 +110,18 @@ export interface PoolOptions {
   prefetch?: number;
   /** Rate limits by task name, and `'*'` for the whole pool: over a limit, runs wait in the queue (see the README). */
   rateLimits?: RateLimits;
+  /**
+   * Tasks a thread runs before it retires: it finishes the running task, exits, and a fresh thread
+   * replaces it; tasks waiting at it go back to the queue. A `map` chunk counts one per item. `Infinity` never recycles.
+   * @default Infinity
+   */
+  maxTasksPerThread?: number;
+  /**
+   * Megabytes of used V8 heap (garbage not yet collected included), read in the thread after each
+   * task, past which the thread retires as with `maxTasksPerThread`. Unset, the heap is never read.
+   * @default undefined (no ceiling)
+   */
+  maxHeapPerThreadMb?: number;
 }
 
 /** Options of a single `pool.run`. */
@@ -163,6 +175,8 @@ export interface ResolvedPoolOptions {
   readonly maxKeys: number;
   /** By task name, `'*'` for the pool; undefined when none is set (the dispatch path then skips them). */
   readonly rateLimits: ReadonlyMap<string, RateLimitSettings> | undefined;
+  readonly maxTasksPerThread: number;
+  readonly maxHeapPerThreadMb: number | undefined;
 }
 
 /** Defaults of every optional pool option that does not depend on another. */
@@ -176,6 +190,7 @@ export const poolDefaults = Object.freeze({
   niceIncrement: 0,
   prefetch: 1,
   maxKeys: 10_000,
+  maxTasksPerThread: Infinity,
 });
 
 function describe(value: unknown): string {
@@ -256,6 +271,8 @@ const POOL_OPTION_KEYS = [
   'prefetch',
   'maxKeys',
   'rateLimits',
+  'maxTasksPerThread',
+  'maxHeapPerThreadMb',
 ] as const satisfies ReadonlyArray<keyof PoolOptions>;
 
 /** Validates pool options without mutating them and applies the defaults. */
@@ -291,7 +308,19 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
     prefetch: options.prefetch === undefined ? poolDefaults.prefetch : checkIntegerRange('prefetch', options.prefetch, 0, 16),
     maxKeys: options.maxKeys === undefined ? poolDefaults.maxKeys : checkInteger('maxKeys', options.maxKeys, 0),
     rateLimits: checkRateLimits(options.rateLimits),
+    maxTasksPerThread:
+      options.maxTasksPerThread === undefined
+        ? poolDefaults.maxTasksPerThread
+        : checkInteger('maxTasksPerThread', options.maxTasksPerThread, 1, true),
+    maxHeapPerThreadMb: options.maxHeapPerThreadMb === undefined ? undefined : checkMegabytes('maxHeapPerThreadMb', options.maxHeapPerThreadMb),
   };
+}
+
+/** A finite number of megabytes > 0. */
+function checkMegabytes(name: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number of megabytes > 0', value, true);
+  if (!(value > 0) || !Number.isFinite(value)) fail(name, 'a finite number of megabytes > 0', value, false);
+  return value;
 }
 
 /** Largest `interval`: what a Node.js timer can wait. */

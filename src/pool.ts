@@ -56,6 +56,11 @@ export interface PoolStats {
    * the execution they shared once.
    */
   shared: number;
+  /**
+   * Threads retired since the pool started because they reached `maxTasksPerThread` or
+   * `maxHeapPerThreadMb` (each replaced by a fresh one). Threads that died are not counted here.
+   */
+  retired: number;
 }
 
 /** `createPool`'s options: the limits and partitioners are keyed by the module's task names. */
@@ -429,6 +434,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       completed: ledger.completed,
       failed: ledger.failed,
       shared: this.#keys.shared,
+      retired: this.#executor.retired,
     };
   }
 

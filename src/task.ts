@@ -62,7 +62,7 @@ export interface Batch {
   cancelReason: unknown;
   /** Terminates the thread when a cancelled task outlives `abortGrace`. */
   graceTimer: NodeJS.Timeout | undefined;
-  /** Thread id piscina's balancer sent it to (set only while prefetch is on). */
+  /** Thread id piscina's balancer sent it to (set only while prefetch or recycling is on). */
   assigned: number | undefined;
   /** Its slot is free again (see the executor's `release`). */
   released: boolean;

@@ -36,6 +36,7 @@ describe('defaults', () => {
       niceIncrement: 0,
       prefetch: 1,
       maxKeys: 10_000,
+      maxTasksPerThread: Infinity,
     });
     expect(Object.isFrozen(poolDefaults)).toBe(true);
   });

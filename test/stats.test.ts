@@ -17,6 +17,7 @@ test('a fresh pool: minThreads threads, all idle, nothing counted', async () => 
     completed: 0,
     failed: 0,
     shared: 0,
+    retired: 0,
   });
 });
 
@@ -50,6 +51,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     completed: 0,
     failed: 0,
     shared: 0,
+    retired: 0,
   });
 
   gate.open();
@@ -67,6 +69,7 @@ test('stats follow running, queued (by priority), completed and failed tasks', a
     completed: 6,
     failed: 1,
     shared: 0,
+    retired: 0,
   });
 });
 

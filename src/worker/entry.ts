@@ -8,6 +8,7 @@
  */
 import { MessageChannel, parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { TaskContext } from './context.ts';
 import {
   claim,
@@ -19,6 +20,7 @@ import {
   Kind,
   progressNotice,
   resultNotice,
+  retireNotice,
   setBatchInput,
   startNotice,
   Status,
@@ -185,15 +187,45 @@ let active = 0;
 /** Requests that arrived while `config.concurrency` were running: prefetched ones, unclaimed until they start. */
 const waiting: Array<() => void> = [];
 
+// Recycling (`maxTasksPerThread`, `maxHeapPerThreadMb`). With both off, `recycle` is false and no
+// task pays more than that one check.
+const maxTasks = config.maxTasks;
+const maxHeapBytes = config.maxHeapBytes;
+const recycle = maxTasks !== Infinity || maxHeapBytes !== undefined;
+/** Tasks (map items) this thread has finished. */
+let finished = 0;
+/**
+ * Past a limit: every result from now on goes as a notice, no task starts after the running ones,
+ * requests waiting here stay unclaimed (the main thread queues them again), and once the running
+ * requests are done the thread says so and exits.
+ */
+let retiring = false;
+
+/** A request cut short by retirement: its tasks after the last result never started. */
+const HALT = Symbol('halt');
+/** The reply of a request cut short: none, ever. The thread exits; piscina then fails the request. */
+const never = new Promise<never>(() => {});
+
+/** Counts `n` finished tasks and decides whether the thread retires. */
+function tally(n: number): void {
+  finished += n;
+  if (finished >= maxTasks || (maxHeapBytes !== undefined && getHeapStatistics().used_heap_size > maxHeapBytes)) retiring = true;
+}
+
+/** Posted after every result this thread sent (same port, so it arrives after them), then the exit. */
+function retire(): never {
+  parent.postMessage(retireNotice(secret, threadId));
+  process.exit(0);
+}
+
 /**
  * piscina's handler: one call per request. Returns a plain value when every task was synchronous,
  * so a lone synchronous task costs no promise on this side.
  */
 export default function handle(request: Request): Reply | Promise<Reply> {
-  const [kind, slot, id] = request;
-  if (kind === Kind.Manifest) {
-    claim(config.slots, slot, id, threadId);
-    return tasks === undefined && loadError === undefined ? loading.then(() => run(request)) : run(request);
+  if (request[0] === Kind.Manifest) {
+    claim(config.slots, request[1], request[2], threadId);
+    return tasks === undefined && loadError === undefined ? loading.then(manifest) : manifest();
   }
   // A batch is claimed once the module has loaded: a thread that dies loading it (process.exit at
   // import) never started the batch, which then goes back to the queue rather than take the blame.
@@ -205,12 +237,12 @@ export default function handle(request: Request): Reply | Promise<Reply> {
  * Starts a request now, or once a running one ends. A request that waits here is not claimed: if
  * the thread dies first, the main thread sees it never started and queues it again.
  */
-function admit(request: Request): Reply | Promise<Reply> {
-  if (active < config.concurrency) return start(request);
+function admit(request: BatchRequest | ChunkRequest): BatchReply | Promise<BatchReply> {
+  if (active < config.concurrency && !retiring) return start(request);
   return new Promise((resolve) => waiting.push(() => resolve(start(request))));
 }
 
-function start(request: Request): Reply | Promise<Reply> {
+function start(request: BatchRequest | ChunkRequest): BatchReply | Promise<BatchReply> {
   active++;
   if (!claim(config.slots, request[1], request[2], threadId)) {
     // Taken back by the main thread while it waited here: another thread runs its tasks.
@@ -218,20 +250,27 @@ function start(request: Request): Reply | Promise<Reply> {
     return [0];
   }
   const reply = run(request);
-  if (reply instanceof Promise) return reply.finally(next);
+  if (reply instanceof Promise) {
+    return reply.then((settled) => {
+      next();
+      return settled === HALT ? never : settled;
+    });
+  }
   next();
-  return reply;
+  return reply === HALT ? never : reply;
 }
 
 function next(): void {
   active--;
-  waiting.shift()?.();
+  if (!retiring) waiting.shift()?.();
+  else if (active === 0) retire();
 }
 
-function run(request: Request): Reply | Promise<Reply> {
-  if (request[0] === Kind.Manifest) {
-    return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
-  }
+function manifest(): ManifestReply {
+  return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
+}
+
+function run(request: BatchRequest | ChunkRequest): BatchReply | typeof HALT | Promise<BatchReply | typeof HALT> {
   const [, , id, flags] = request;
   if (flags === 0) return request[0] === Kind.Chunk ? chunk(request, untrackedContext) : batch(request, untrackedContext, 0, performance.now());
   const context = contextFor(id, flags);
@@ -258,7 +297,9 @@ async function chunk(request: ChunkRequest, context: TaskContext): Promise<Batch
   const [, , id, , name, items] = request;
   const start = performance.now();
   const outcome = await runChunk(name, items, context);
-  if (config.notify || !surelyCloneable(outcome.value)) {
+  // A chunk counts one task per item.
+  if (recycle) tally(items.length);
+  if (config.notify || retiring || !surelyCloneable(outcome.value)) {
     post(id, 0, outcome.status, outcome.value);
     return [performance.now() - start];
   }
@@ -270,7 +311,12 @@ async function chunk(request: ChunkRequest, context: TaskContext): Promise<Batch
  * when the thread dies, and requeue the ones that never started. Stays synchronous until a task
  * returns a promise.
  */
-function batch(request: BatchRequest, context: TaskContext, from: number, start: number): BatchReply | Promise<BatchReply> {
+function batch(
+  request: BatchRequest,
+  context: TaskContext,
+  from: number,
+  start: number,
+): BatchReply | typeof HALT | Promise<BatchReply | typeof HALT> {
   const size = batchSize(request);
   for (let i = from; i < size; i++) {
     const outcome = runOne(batchName(request, i), batchInput(request, i), context);
@@ -283,15 +329,19 @@ function batch(request: BatchRequest, context: TaskContext, from: number, start:
   return [performance.now() - start];
 }
 
-/** Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last. */
-function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | undefined {
+/**
+ * Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last;
+ * returns HALT when the thread retires before the batch's next task.
+ */
+function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | typeof HALT | undefined {
   const last = i + 1 === size;
+  if (recycle) tally(1);
   // With progress, the result follows the progress notices on the same port, never overtaking them.
-  if (last && !config.notify && !(request[3] & Flag.Progress) && surelyCloneable(outcome.value)) {
+  if (last && !config.notify && !retiring && !(request[3] & Flag.Progress) && surelyCloneable(outcome.value)) {
     // The last result rides in the reply: a lone task costs one message each way.
     return [performance.now() - start, outcome.status, outcome.value];
   }
   const [, , id] = request;
   post(id, i, outcome.status, outcome.value);
-  return last ? [performance.now() - start] : undefined;
+  return last ? [performance.now() - start] : retiring ? HALT : undefined;
 }

@@ -46,6 +46,11 @@ export const Kind = {
   Hello: 5,
   /** Notice: a task with `onProgress` reported progress (the latest value since its last one). */
   Progress: 6,
+  /**
+   * Notice: the thread passed `maxTasksPerThread` or `maxHeapPerThreadMb` and exits now. Every result
+   * it will ever post came before this; requests it holds unfinished never ran past their last result.
+   */
+  Retire: 7,
 } as const;
 
 /**
@@ -209,7 +214,10 @@ export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, secret: num
 /** `[TAG, Kind.Progress, secret, batch id, value]`: the latest value a task with `Flag.Progress` reported. */
 export type ProgressNotice = [tag: typeof TAG, kind: typeof Kind.Progress, secret: number, batch: number, value: unknown];
 
-export type Notice = ResultNotice | StartNotice | HelloNotice | ProgressNotice;
+/** `[TAG, Kind.Retire, secret, thread id]`: the thread retires (see {@link Kind.Retire}); its exit follows. */
+export type RetireNotice = [tag: typeof TAG, kind: typeof Kind.Retire, secret: number, thread: number];
+
+export type Notice = ResultNotice | StartNotice | HelloNotice | ProgressNotice | RetireNotice;
 
 export function resultNotice(secret: number, batch: number, index: number, status: Status, value: unknown): ResultNotice {
   return [TAG, Kind.Result, secret, batch, index, status, value];
@@ -225,6 +233,10 @@ export function helloNotice(secret: number, thread: number, port: MessagePort): 
 
 export function progressNotice(secret: number, batch: number, value: unknown): ProgressNotice {
   return [TAG, Kind.Progress, secret, batch, value];
+}
+
+export function retireNotice(secret: number, thread: number): RetireNotice {
+  return [TAG, Kind.Retire, secret, thread];
 }
 
 /** The notice in a parentPort message, or undefined for anything else (a message a task posted). */
@@ -276,6 +288,10 @@ export interface WorkerConfig {
   readonly notify: boolean;
   /** One cell per request slot: see {@link claim}. */
   readonly slots: Int32Array;
+  /** Tasks (map items) a thread runs before it retires: `maxTasksPerThread`; Infinity never. */
+  readonly maxTasks: number;
+  /** Used heap in bytes past which a thread retires after its task (`maxHeapPerThreadMb`); undefined never. */
+  readonly maxHeapBytes: number | undefined;
   /**
    * Carried by every notice. The entry takes it and deletes it from `workerData` before the task
    * module loads, so a task cannot read it there and forge a notice, even by accident.
