@@ -7,6 +7,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import type { QueueEntry } from './queue.ts';
+import { decide, retryTimers, RetryState, type RetryPolicy } from './retry.ts';
 
 /** Where a task is. */
 export const TaskState = {
@@ -16,6 +17,8 @@ export const TaskState = {
   Dispatched: 1,
   /** Resolved or rejected: nothing changes after this. */
   Settled: 2,
+  /** An attempt failed and a retry is due: on its backoff timer, holding no thread and no queue place. */
+  Waiting: 3,
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -32,6 +35,8 @@ export interface TaskSpec {
   readonly offset?: number | undefined;
   /** A part of a partitioned run: internal, so not counted in the pool's stats (its run is). */
   readonly part?: boolean;
+  /** Its retry policy, for a run that may be retried (never a chunk or a part). */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /** A batch of tasks sent to one thread in one message. Its fields belong to the executor. */
@@ -80,6 +85,8 @@ export class Task implements QueueEntry {
   batch: Batch | undefined = undefined;
   /** Pending timeout, once it started. */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Clears its backoff timer, while it waits to retry. */
+  backoff: (() => void) | undefined = undefined;
   /** Times it went back to the queue because its thread died before it started. */
   requeues = 0;
   /** Must travel alone: it may be stopped, it moves buffers, it is a chunk, or it failed to send in a batch. */
@@ -95,6 +102,8 @@ export class Task implements QueueEntry {
   readonly counted: boolean;
   /** Has a signal or timeout: it may be stopped on its thread, so it travels alone and announces its start. */
   readonly tracked: boolean;
+  /** Its attempts, when it has a retry policy that allows more than one. */
+  readonly retry: RetryState | undefined;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
@@ -109,6 +118,7 @@ export class Task implements QueueEntry {
     this.transfer = spec.transfer;
     this.offset = spec.offset;
     this.counted = spec.part !== true;
+    this.retry = spec.retry === undefined || spec.retry.attempts < 2 ? undefined : new RetryState(spec.retry);
     this.tracked = spec.signal !== undefined || spec.timeout !== undefined;
     this.solo = this.tracked || spec.transfer !== undefined || spec.offset !== undefined;
     this.promise = new Promise((resolve, reject) => {
@@ -128,8 +138,10 @@ export class Task implements QueueEntry {
 export interface LedgerHooks {
   /** The task settled: release what it held (its signal listener). */
   released(task: Task): void;
-  /** No counted task is on a thread any more. */
+  /** No counted task is on a thread any more, or a run waiting to retry settled. */
   drained(): void;
+  /** The task's backoff ended: it goes back through the queue. */
+  retry(task: Task): void;
 }
 
 /** Tasks that may go back to the queue after their thread died before starting them. */
@@ -146,6 +158,12 @@ export class Ledger {
   running = 0;
   completed = 0;
   failed = 0;
+  /** Runs waiting for their backoff to end. */
+  retrying = 0;
+  /** Retries scheduled since the pool started. */
+  retries = 0;
+  readonly #waiting = new Set<Task>();
+  #disposed = false;
   readonly #hooks: LedgerHooks;
   /**
    * Ref'd while a counted task is on a thread. piscina unrefs a thread once its reply is in, but
@@ -202,27 +220,96 @@ export class Ledger {
     }, task.timeout);
   }
 
-  /** Settles the task once; later calls return false and change nothing. */
+  /**
+   * Settles the task once; later calls return false and change nothing. A failure of a run with a
+   * retry policy is final only if the policy says so; otherwise the run waits to retry (and this
+   * returns false: it has not settled).
+   */
   settle(task: Task, ok: boolean, value: unknown): boolean {
     if (task.state === TaskState.Settled) return false;
+    const retry = task.retry;
+    if (retry !== undefined) {
+      const waiting = task.state === TaskState.Waiting;
+      if (!ok) {
+        const verdict = decide(retry, task.name, value, waiting || this.#disposed);
+        // The policy's functions are user code: they may have settled this task (destroy()).
+        if ((task.state as TaskState) === TaskState.Settled) return false;
+        if (verdict.retry) {
+          this.#wait(task, verdict.delay);
+          return false;
+        }
+        value = verdict.error;
+      }
+      if (waiting) {
+        this.#stopWaiting(task);
+        this.#close(task, false, value);
+        // The pool may be idle now.
+        this.#hooks.drained();
+        return true;
+      }
+    }
     const wasRunning = task.state === TaskState.Dispatched;
+    this.#close(task, ok, value);
+    if (task.counted && wasRunning && this.#left()) this.#hooks.drained();
+    return true;
+  }
+
+  /** The settle itself: counts, releases, then the caller's promise. */
+  #close(task: Task, ok: boolean, value: unknown): void {
     task.state = TaskState.Settled;
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
       task.timer = undefined;
     }
     if (task.signal !== undefined) this.#hooks.released(task);
-    let drained = false;
     if (task.counted) {
       if (ok) this.completed++;
       else this.failed++;
-      drained = wasRunning && this.#left();
     }
-    // The caller's promise settles before anyone waiting for the pool to drain hears of it, so its
-    // reactions run first: onIdle() never resolves ahead of a run's own handlers.
+    // The caller's promise settles before anyone waiting for the pool to drain hears of it (the
+    // callers of #close tell them after), so its reactions run first: onIdle() never resolves ahead
+    // of a run's own handlers.
     task.finish(ok, value);
-    if (drained) this.#hooks.drained();
-    return true;
+  }
+
+  /** An attempt failed and the policy retries it after `delay` ms: off its thread, onto a timer. */
+  #wait(task: Task, delay: number): void {
+    const wasRunning = task.state === TaskState.Dispatched;
+    task.state = TaskState.Waiting;
+    task.batch = undefined;
+    if (task.timer !== undefined) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+    }
+    this.retrying++;
+    this.retries++;
+    this.#waiting.add(task);
+    const timers = retryTimers;
+    const handle = timers.set(() => {
+      task.backoff = undefined;
+      if (task.state !== TaskState.Waiting) return;
+      this.#stopWaiting(task);
+      task.state = TaskState.Queued;
+      task.retry!.attempts++;
+      this.#hooks.retry(task);
+    }, delay);
+    task.backoff = () => timers.clear(handle);
+    // Waiting counts as not idle (the pool asks `retrying`), so whoever hears of the drain waits on.
+    if (task.counted && wasRunning && this.#left()) this.#hooks.drained();
+  }
+
+  #stopWaiting(task: Task): void {
+    if (task.backoff !== undefined) {
+      task.backoff();
+      task.backoff = undefined;
+    }
+    this.#waiting.delete(task);
+    this.retrying--;
+  }
+
+  /** Runs waiting to retry (destroy() rejects them). */
+  waitingTasks(): Task[] {
+    return [...this.#waiting];
   }
 
   /** A counted task left its thread; true when none is left. */
@@ -232,8 +319,9 @@ export class Ledger {
     return true;
   }
 
-  /** Stops holding the process open. */
+  /** Stops holding the process open; no failure is retried after this. */
   dispose(): void {
+    this.#disposed = true;
     clearInterval(this.#keepAlive);
   }
 }
