@@ -6,6 +6,7 @@
  * the executor only the fields of a {@link Batch}.
  */
 import type { TransferListItem } from 'node:worker_threads';
+import { PoolDestroyedError } from './errors.ts';
 import type { QueueEntry } from './queue.ts';
 import { decide, retryTimers, RetryState, type RetryPolicy } from './retry.ts';
 
@@ -234,11 +235,14 @@ export class Ledger {
         const verdict = decide(retry, task.name, value, waiting || this.#disposed);
         // The policy's functions are user code: they may have settled this task (destroy()).
         if ((task.state as TaskState) === TaskState.Settled) return false;
-        if (verdict.retry) {
+        if (!verdict.retry) value = verdict.error;
+        else if (this.#disposed) {
+          // destroy() ran inside the policy's functions, after this task had left its thread's books.
+          value = new PoolDestroyedError();
+        } else {
           this.#wait(task, verdict.delay);
           return false;
         }
-        value = verdict.error;
       }
       if (waiting) {
         this.#stopWaiting(task);
