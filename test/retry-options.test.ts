@@ -55,7 +55,7 @@ test('the pool options retry and retries throw at construction, naming the path'
 
 test('each field is read once', async () => {
   const reads = new Map<string, number>();
-  const retry = new Proxy({ attempts: 2, delay: 0, backoff: 'fixed' }, {
+  const retry = new Proxy({ attempts: 2, delay: 0, backoff: 'fixed' as const }, {
     get(target, key, receiver) {
       reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
       return Reflect.get(target, key, receiver) as unknown;
