@@ -24,6 +24,9 @@ export const ErrorCodes = Object.freeze({
   IMAGE_SIZE: 'TESSERA_IMAGE_SIZE',
   IMAGE_TOO_LARGE: 'TESSERA_IMAGE_TOO_LARGE',
   IMAGE_OPTION: 'TESSERA_IMAGE_OPTION',
+  UNRECOVERABLE: 'TESSERA_UNRECOVERABLE',
+  POISON_TASK: 'TESSERA_POISON_TASK',
+  RETRY_HOOK: 'TESSERA_RETRY_HOOK',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -109,7 +112,7 @@ export class WorkerCrashError extends TesseraError {
           : 'died of an uncaught error outside the task';
     super(
       ErrorCodes.WORKER_CRASH,
-      `The worker thread running the task ${what}. The thread was replaced; the task was not retried.`,
+      `The worker thread running the task ${what}. The thread was replaced.`,
       { cause },
     );
     this.reason = reason;
@@ -220,6 +223,62 @@ export class ImageError extends TesseraError {
   declare readonly code: ImageErrorCode;
   constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/**
+ * Thrown by a task (`import { UnrecoverableError } from 'tessera-pool/worker'`) to say that trying
+ * again cannot help: the run fails at once, whatever its `retry` policy and `retryOn` say. Rebuilt
+ * as this class on the main thread (any error whose `code` is `TESSERA_UNRECOVERABLE` is).
+ */
+export class UnrecoverableError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.UNRECOVERABLE, message, options);
+  }
+}
+
+/**
+ * A run with a `retry` policy killed its thread (exit, out of memory) `poisonAfter` times: it fails
+ * with this instead of killing more threads, even if attempts remain. `crashes` holds those crashes.
+ */
+export class PoisonTaskError extends TesseraError {
+  /** The task's name. */
+  readonly taskName: string;
+  /** Attempts that ran. */
+  readonly attempts: number;
+  /** The `WorkerCrashError` of each attempt that killed its thread, oldest first. */
+  readonly crashes: readonly Error[];
+  /** Every attempt's error, oldest first (the crashes among them). */
+  readonly errors: readonly unknown[];
+  constructor(taskName: string, crashes: readonly Error[], errors: readonly unknown[]) {
+    super(
+      ErrorCodes.POISON_TASK,
+      `Task \`${taskName}\` killed its worker thread ${crashes.length} times (poisonAfter) and was not tried again: its input is likely poison.`,
+      { cause: crashes[crashes.length - 1] },
+    );
+    this.taskName = taskName;
+    this.attempts = errors.length;
+    this.crashes = crashes;
+    this.errors = errors;
+  }
+}
+
+/**
+ * A run's `retry.backoff` or `retry.retryOn` function threw or returned something unusable; the run
+ * fails with this (`cause`: what it threw). `errors` holds every attempt's error, oldest first.
+ */
+export class RetryHookError extends TesseraError {
+  /** Which function: `'backoff'` or `'retryOn'`. */
+  readonly hook: 'backoff' | 'retryOn';
+  /** Attempts that ran. */
+  readonly attempts: number;
+  /** Every attempt's error, oldest first. */
+  readonly errors: readonly unknown[];
+  constructor(hook: 'backoff' | 'retryOn', problem: string, errors: readonly unknown[], cause?: unknown) {
+    super(ErrorCodes.RETRY_HOOK, `The run's \`retry.${hook}\` ${problem}; the run failed after ${errors.length} attempt(s).`, { cause });
+    this.hook = hook;
+    this.attempts = errors.length;
+    this.errors = errors;
   }
 }
 

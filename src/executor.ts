@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
+  ErrorCodes,
   ImageError,
   MapItemError,
   ModuleLoadError,
@@ -20,6 +21,7 @@ import {
   TaskInputError,
   TaskResultError,
   UnknownTaskError,
+  UnrecoverableError,
   WorkerCrashError,
   type CrashReason,
   type ImageErrorCode,
@@ -118,6 +120,14 @@ interface Death {
   readonly waiting: Array<() => void>;
 }
 
+/**
+ * The task still waits on this batch for its outcome. A run that failed in it and waits to retry
+ * (or runs again, in another batch) has left it, and nothing the batch reports touches it again.
+ */
+function pendingIn(batch: Batch, task: Task): boolean {
+  return task.state !== TaskState.Settled && task.batch === batch;
+}
+
 function crashError(death: Death): WorkerCrashError {
   return new WorkerCrashError(death.reason, death.exitCode, death.error);
 }
@@ -128,6 +138,8 @@ const rebuild: Rebuilder = (wire) => {
   if (wire.name === 'ImageError' && typeof code === 'string' && code.startsWith('TESSERA_IMAGE_')) {
     return new ImageError(code as ImageErrorCode, wire.message);
   }
+  // A task's UnrecoverableError, or a subclass of it, or any error it marked with the code.
+  if (code === ErrorCodes.UNRECOVERABLE) return new UnrecoverableError(wire.message);
   return undefined;
 };
 
@@ -458,7 +470,7 @@ export class Executor {
       batch.stolen = true;
       this.#batches.delete(batch.id);
       for (const task of batch.tasks) {
-        if (task.state === TaskState.Settled) continue;
+        if (!pendingIn(batch, task)) continue;
         this.#ledger.recall(task);
         back.push(task);
       }
@@ -471,7 +483,7 @@ export class Executor {
 
   /** Tasks on threads whose callers are still waiting. */
   *pendingTasks(): Iterable<Task> {
-    for (const batch of this.#batches.values()) for (const task of batch.tasks) if (task.state !== TaskState.Settled) yield task;
+    for (const batch of this.#batches.values()) for (const task of batch.tasks) if (pendingIn(batch, task)) yield task;
   }
 
   /** Rejects nothing itself: the pool has settled every task. Stops every thread. */
@@ -585,7 +597,7 @@ export class Executor {
         batch.thread = thread;
         if (batch.cancelled) return this.#forwardCancel(batch);
         const task = batch.tasks[0]!;
-        if (task.timeout !== undefined) this.#ledger.startTimer(task, () => this.#host.timedOut(task));
+        if (task.timeout !== undefined && task.batch === batch) this.#ledger.startTimer(task, () => this.#host.timedOut(task));
         return;
       }
       case Kind.Hello: {
@@ -613,7 +625,7 @@ export class Executor {
     if (task === undefined) return;
     const last = ++batch.received === batch.tasks.length;
     if (last && batch.replied) this.#batches.delete(batch.id);
-    if (task.state !== TaskState.Settled) this.#settle(task, status, value);
+    if (pendingIn(batch, task)) this.#settle(task, status, value);
     // Every result is in, so the thread is done with the request: its slot counts as free before
     // piscina's reply comes, so a caller that submits again on a result finds room (maxQueue: 0).
     if (last && this.#release(batch)) this.#host.slotFreed();
@@ -665,7 +677,7 @@ export class Executor {
       // The last result rode in the reply (only when a thread holds one request at a time).
       batch.received++;
       const last = tasks[tasks.length - 1]!;
-      if (last.state !== TaskState.Settled) this.#settle(last, reply[1], reply[2]);
+      if (pendingIn(batch, last)) this.#settle(last, reply[1], reply[2]);
     }
     // Otherwise the results came as notices, or are still on their way on the other port: the batch
     // is forgotten when the last one is in.
@@ -710,14 +722,14 @@ export class Executor {
     }
     this.#batches.delete(batch.id);
     if (!this.#destroyed) {
-      const unsettled = batch.tasks.filter((task) => task.state !== TaskState.Settled);
+      const unsettled = batch.tasks.filter((task) => pendingIn(batch, task));
       if (thread !== 0 && death?.retired === true) this.#recall(unsettled);
       else if (thread !== 0 && death !== undefined) this.#crashed(unsettled, death);
       else if (thread !== 0) {
         // The thread lives but piscina could not send the reply: only the last result rides in it,
         // the others came as notices.
         const last = batch.tasks[batch.tasks.length - 1]!;
-        this.#ledger.settle(last, false, new TaskResultError(error));
+        if (pendingIn(batch, last)) this.#ledger.settle(last, false, new TaskResultError(error));
       } else if (batch.assigned !== undefined && this.#deaths.get(batch.assigned)?.retired === true) this.#recall(unsettled);
       else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
       else this.#unsendable(unsettled, error);

@@ -1,5 +1,6 @@
 export { createPool, Pool, type PoolStats } from './pool.ts';
 export { poolDefaults, type PoolOptions, type RunOptions, type RateLimit, type RateLimits } from './options.ts';
+export { retryDefaults, type RetryOptions, type Backoff } from './retry.ts';
 export type { TaskName, TaskInput, TaskResult, RunArgs, AnyTaskModule } from './types.ts';
 export type { TaskContext } from './worker/context.ts';
 export { transfer, toShared, type Transfer } from './worker/transfer.ts';
@@ -26,6 +27,9 @@ export {
   PartitionError,
   ImageError,
   type ImageErrorCode,
+  UnrecoverableError,
+  PoisonTaskError,
+  RetryHookError,
 } from './errors.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';

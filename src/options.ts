@@ -3,6 +3,7 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { Callbacks } from './callbacks.ts';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
 import type { AnyTaskModule, TaskName } from './types.ts';
+import { retryDefaults, type Backoff, type RetryOptions, type RetryPolicy } from './retry.ts';
 import { describeValue } from './worker/wire-error.ts';
 
 /** One rate limit: at most `limit` runs leave the queue for a thread per `interval` milliseconds. */
@@ -122,6 +123,10 @@ export interface PoolOptions {
    * @default undefined (no ceiling)
    */
   maxHeapPerThreadMb?: number;
+  /** The retry policy of every run that gives none and whose name has none in `retries` (see the README's "Retries"). */
+  retry?: RetryOptions;
+  /** Retry policies by task name; a run's own `retry` replaces its name's, which replaces the pool's `retry`. */
+  retries?: { readonly [name: string]: RetryOptions };
 }
 
 /** Options of a single `pool.run`. */
@@ -156,6 +161,11 @@ export interface RunOptions {
    * `TesseraWarning`. Not taken by `pool.map`.
    */
   onProgress?: (value: any) => unknown;
+  /**
+   * This run's retry policy: replaces its name's in the pool's `retries`, and the pool's `retry`.
+   * `{ attempts: 1 }` turns retries off for the run. See the README's "Retries".
+   */
+  retry?: RetryOptions;
 }
 
 /** Resolved pool options, every default applied. */
@@ -177,6 +187,10 @@ export interface ResolvedPoolOptions {
   readonly rateLimits: ReadonlyMap<string, RateLimitSettings> | undefined;
   readonly maxTasksPerThread: number;
   readonly maxHeapPerThreadMb: number | undefined;
+  /** The pool's `retry`, checked; undefined when not set. */
+  readonly retry: RetryPolicy | undefined;
+  /** The pool's `retries` by task name; undefined when none is set. */
+  readonly retries: ReadonlyMap<string, RetryPolicy> | undefined;
 }
 
 /** Defaults of every optional pool option that does not depend on another. */
@@ -273,6 +287,8 @@ const POOL_OPTION_KEYS = [
   'rateLimits',
   'maxTasksPerThread',
   'maxHeapPerThreadMb',
+  'retry',
+  'retries',
 ] as const satisfies ReadonlyArray<keyof PoolOptions>;
 
 /** Validates pool options without mutating them and applies the defaults. */
@@ -313,6 +329,8 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
         ? poolDefaults.maxTasksPerThread
         : checkInteger('maxTasksPerThread', options.maxTasksPerThread, 1, true),
     maxHeapPerThreadMb: options.maxHeapPerThreadMb === undefined ? undefined : checkMegabytes('maxHeapPerThreadMb', options.maxHeapPerThreadMb),
+    retry: options.retry === undefined ? undefined : checkRetry(options.retry, 'retry'),
+    retries: checkRetries(options.retries),
   };
 }
 
@@ -362,6 +380,62 @@ function checkRateLimits(given: unknown): ReadonlyMap<string, RateLimitSettings>
   return limits.size > 0 ? limits : undefined;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Retry policies (see retry.ts for what they do).
+
+/** Most `attempts` (and `poisonAfter`): each attempt's error is kept until the run settles. */
+const MAX_ATTEMPTS = 1_000;
+/** Checks a retry policy (each field read once, through guarded reads); `label` names it in errors. */
+export function checkRetry(given: unknown, label: string): RetryPolicy {
+  if (typeof given !== 'object' || given === null || isArray(given)) fail(label, 'an object { attempts, backoff, delay, maxDelay, jitter, retryOn, poisonAfter }', given, true);
+  const attempts = readOption(given, 'attempts', `${label}.attempts`);
+  const backoff = readOption(given, 'backoff', `${label}.backoff`);
+  const delay = readOption(given, 'delay', `${label}.delay`);
+  const maxDelay = readOption(given, 'maxDelay', `${label}.maxDelay`);
+  const jitter = readOption(given, 'jitter', `${label}.jitter`);
+  const retryOn = readOption(given, 'retryOn', `${label}.retryOn`);
+  const poisonAfter = readOption(given, 'poisonAfter', `${label}.poisonAfter`);
+  // typeof never runs user code, Proxies included.
+  if (backoff !== undefined && backoff !== 'exponential' && backoff !== 'fixed' && typeof backoff !== 'function') {
+    fail(`${label}.backoff`, "'exponential', 'fixed' or a function (attempt, error) => ms", backoff, true);
+  }
+  if (retryOn !== undefined && typeof retryOn !== 'function') fail(`${label}.retryOn`, 'a function (error, attempt) => boolean', retryOn, true);
+  let jitterValue: number;
+  if (jitter === undefined) jitterValue = backoff === 'fixed' ? 0 : retryDefaults.jitter;
+  else {
+    if (typeof jitter !== 'number' || Number.isNaN(jitter)) fail(`${label}.jitter`, 'a number from 0 to 1', jitter, true);
+    if (!(jitter >= 0 && jitter <= 1)) fail(`${label}.jitter`, 'a number from 0 to 1', jitter, false);
+    jitterValue = jitter;
+  }
+  return Object.freeze({
+    attempts: attempts === undefined ? retryDefaults.attempts : checkIntegerRange(`${label}.attempts`, attempts, 1, MAX_ATTEMPTS),
+    backoff: (backoff ?? retryDefaults.backoff) as Backoff,
+    delay: delay === undefined ? retryDefaults.delay : checkIntegerRange(`${label}.delay`, delay, 0, MAX_INTERVAL),
+    maxDelay: maxDelay === undefined ? retryDefaults.maxDelay : checkIntegerRange(`${label}.maxDelay`, maxDelay, 0, MAX_INTERVAL),
+    jitter: jitterValue,
+    retryOn: retryOn as RetryPolicy['retryOn'],
+    poisonAfter: poisonAfter === undefined ? retryDefaults.poisonAfter : checkIntegerRange(`${label}.poisonAfter`, poisonAfter, 1, MAX_ATTEMPTS),
+  });
+}
+
+/** Checks the `retries` pool option: a policy per task name. Undefined when none is set. */
+export function checkRetries(given: unknown): ReadonlyMap<string, RetryPolicy> | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null || isArray(given)) fail('retries', 'an object of retry policies by task name', given, true);
+  let names: string[];
+  try {
+    names = Object.keys(given);
+  } catch (cause) {
+    throw new InvalidOptionTypeError('Expected `retries` to be readable, but reading it threw. Pass a plain options object.', { cause });
+  }
+  const policies = new Map<string, RetryPolicy>();
+  for (const name of names) {
+    const entry = readOption(given, name, `retries.${name}`);
+    if (entry !== undefined) policies.set(name, checkRetry(entry, `retries.${name}`));
+  }
+  return policies.size > 0 ? policies : undefined;
+}
+
 /** Largest |priority| accepted: keeps the aging arithmetic exact in doubles. */
 export const MAX_PRIORITY = 1_000_000;
 
@@ -378,6 +452,8 @@ export interface RunSettings {
   readonly onProgress: ((value: unknown) => unknown) | undefined;
   /** Not an option: the functions `pool.run` took out of the input (`proxy` markers). */
   readonly callbacks: Callbacks | undefined;
+  /** The run's own retry policy, when given. */
+  readonly retry: RetryPolicy | undefined;
 }
 
 /** Settings of a run given no options. */
@@ -390,6 +466,7 @@ export const noRunOptions: RunSettings = Object.freeze({
   keyTtl: 0,
   onProgress: undefined,
   callbacks: undefined,
+  retry: undefined,
 });
 
 /** Longest `key` accepted, in UTF-16 code units: bounds what `maxKeys` kept results can hold in keys. */
@@ -417,6 +494,7 @@ export function checkRunOptions(options: unknown): RunSettings {
   const key = readOption(options, 'key');
   const keyTtl = readOption(options, 'keyTtl');
   const onProgress = readOption(options, 'onProgress');
+  const retry = readOption(options, 'retry');
   if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
@@ -446,12 +524,14 @@ export function checkRunOptions(options: unknown): RunSettings {
     keyTtl: (keyTtl as number | undefined) ?? 0,
     onProgress: onProgress as ((value: unknown) => unknown) | undefined,
     callbacks: undefined,
+    retry: retry === undefined ? undefined : checkRetry(retry, 'retry'),
   };
 }
 
 /** Refuses a key where a method takes none (`pool.map`: its chunks are not idempotent runs). */
 export function checkUnkeyed(run: RunSettings, method: string): RunSettings {
   if (run.key !== undefined) fail('key', `left out: ${method} takes no idempotency key`, run.key, true);
+  if (run.retry !== undefined) fail('retry', `left out: ${method} does not retry (retries apply to pool.run)`, run.retry, true);
   return run;
 }
 

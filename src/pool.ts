@@ -50,6 +50,10 @@ export interface PoolStats {
   completed: number;
   /** Tasks rejected after they were accepted (thrown, crashed, timed out, aborted, destroyed). */
   failed: number;
+  /** Runs waiting for their retry's backoff to end: on a timer, holding no thread and no queue place. */
+  retrying: number;
+  /** Retries scheduled since the pool started (a run that failed and ran again counts once per retry). */
+  retries: number;
   /**
    * Keyed runs that did not run: they joined a run with the same name and key that was queued or
    * running, or got its kept result. Not counted in `accepted`, `completed` or `failed`, which count
@@ -84,6 +88,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   readonly #keys: KeyRegistry;
   /** Only when `rateLimits` is set: without it, admission and dispatch pay an `undefined` check (per run, per batch). */
   readonly #limiter: RateLimiter | undefined;
+  /** Set when the pool has a `retry` or `retries` option; without them, admission pays one check. */
+  readonly #retryDefaults: true | undefined;
   readonly #ready: Promise<readonly string[]>;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
@@ -104,6 +110,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       throw new ModuleNotFoundError(resolved.module.href);
     }
     this.#options = resolved;
+    this.#retryDefaults = resolved.retry !== undefined || resolved.retries !== undefined ? true : undefined;
     const partitions = checkPartitions(readOption(options, 'partitions'));
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
     this.#signals = new SignalWatch<Task>((task, reason) => this.#abort(task, reason));
@@ -113,6 +120,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       drained: () => {
         if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
       },
+      retry: (task) => this.#retry(task),
     });
     this.#executor = new Executor(
       resolved,
@@ -127,8 +135,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         slotFreed: () => this.#pump(),
         timedOut: (task) => {
           const error = new TaskTimeoutError(task.timeout!);
-          this.#ledger.settle(task, false, error);
+          // Cancel first: a run that is retried leaves its batch when it settles.
           this.#executor.cancel(task, error);
+          this.#ledger.settle(task, false, error);
         },
       },
       this.#ledger,
@@ -329,7 +338,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined): TaskSpec {
-    return {
+    const spec: TaskSpec = {
       name,
       input,
       priority: run.priority,
@@ -340,6 +349,23 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       onProgress: run.onProgress,
       callbacks: run.callbacks,
     };
+    // One check when neither the run nor the pool has a retry policy.
+    if (run.retry === undefined && this.#retryDefaults === undefined) return spec;
+    // Runs only: not a map's chunks, nor a partitioned run (its parts fan out and merge once).
+    if (offset !== undefined || this.#fanOut?.has(name)) return spec;
+    const retry = run.retry ?? this.#options.retries?.get(name) ?? this.#options.retry;
+    return retry === undefined ? spec : { ...spec, retry };
+  }
+
+  /** A run's backoff ended: back through the queue with its priority (it holds its place already: no maxQueue check). */
+  #retry(task: Task): void {
+    if (this.#loadError !== undefined) {
+      this.#ledger.settle(task, false, new ModuleLoadError(this.#options.module.href, this.#loadError.cause));
+      this.#afterRemoval();
+      return;
+    }
+    this.#queue.push(task);
+    this.#pump();
   }
 
   /** The one way in for every admitted task: counted, its signal watched, then queued or sent. */
@@ -430,6 +456,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       queuedByPriority: Object.fromEntries(byPriority),
       rateLimited: limiter?.held(this.#queue.size) ?? 0,
       running: ledger.running,
+      retrying: ledger.retrying,
+      retries: ledger.retries,
       accepted: ledger.accepted,
       completed: ledger.completed,
       failed: ledger.failed,
@@ -477,6 +505,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     }
     if (this.#fanOut) for (const task of [...this.#fanOut.pending()]) ledger.settle(task, false, error);
     for (const task of [...this.#executor.pendingTasks()]) ledger.settle(task, false, error);
+    for (const task of ledger.waitingTasks()) ledger.settle(task, false, error);
     this.#wakeAllProducers();
     ledger.dispose();
     this.#destroying = this.#executor.destroy();
@@ -552,6 +581,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       (this.#limiter === undefined || this.#limiter.parked === 0) &&
       (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
       this.#ledger.running === 0 &&
+      this.#ledger.retrying === 0 &&
       // Every thread is done too: no reply on its way, no cancelled task within its abortGrace.
       this.#executor.inFlight === 0 &&
       this.#finiteMaps === 0

@@ -7,7 +7,9 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import type { Callbacks, Link } from './callbacks.ts';
+import { PoolDestroyedError } from './errors.ts';
 import type { QueueEntry } from './queue.ts';
+import { decide, retryTimers, RetryState, type RetryPolicy } from './retry.ts';
 import { Flag } from './worker/protocol.ts';
 
 /** Where a task is. */
@@ -18,6 +20,8 @@ export const TaskState = {
   Dispatched: 1,
   /** Resolved or rejected: nothing changes after this. */
   Settled: 2,
+  /** An attempt failed and a retry is due: on its backoff timer, holding no thread and no queue place. */
+  Waiting: 3,
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -38,6 +42,8 @@ export interface TaskSpec {
   readonly onProgress?: ((value: unknown) => unknown) | undefined;
   /** Functions taken out of the input by `proxy` markers (`callbacks.ts`). */
   readonly callbacks?: Callbacks | undefined;
+  /** Its retry policy, for a run that may be retried (never a chunk or a part). */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /** A batch of tasks sent to one thread in one message. Its fields belong to the executor. */
@@ -86,6 +92,8 @@ export class Task implements QueueEntry {
   batch: Batch | undefined = undefined;
   /** Pending timeout, once it started. */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Clears its backoff timer, while it waits to retry. */
+  backoff: (() => void) | undefined = undefined;
   /** Times it went back to the queue because its thread died before it started. */
   requeues = 0;
   /** Must travel alone: it may be stopped, it moves buffers, reports progress, has callbacks, is a chunk, or failed to send in a batch. */
@@ -107,6 +115,8 @@ export class Task implements QueueEntry {
   readonly callbacks: Callbacks | undefined;
   /** What its request asks of the thread (`Flag` in `worker/protocol.ts`); non-zero only for solo tasks. */
   readonly flags: number;
+  /** Its attempts, when it has a retry policy that allows more than one. */
+  readonly retry: RetryState | undefined;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
@@ -121,6 +131,7 @@ export class Task implements QueueEntry {
     this.transfer = spec.transfer;
     this.offset = spec.offset;
     this.counted = spec.part !== true;
+    this.retry = spec.retry === undefined || spec.retry.attempts < 2 ? undefined : new RetryState(spec.retry);
     this.tracked = spec.signal !== undefined || spec.timeout !== undefined;
     this.onProgress = spec.onProgress;
     this.callbacks = spec.callbacks;
@@ -152,8 +163,10 @@ function unlink(task: Task): void {
 export interface LedgerHooks {
   /** The task settled: release what it held (its signal listener). */
   released(task: Task): void;
-  /** No counted task is on a thread any more. */
+  /** No counted task is on a thread any more, or a run waiting to retry settled. */
   drained(): void;
+  /** The task's backoff ended: it goes back through the queue. */
+  retry(task: Task): void;
 }
 
 /** Tasks that may go back to the queue after their thread died before starting them. */
@@ -170,6 +183,12 @@ export class Ledger {
   running = 0;
   completed = 0;
   failed = 0;
+  /** Runs waiting for their backoff to end. */
+  retrying = 0;
+  /** Retries scheduled since the pool started. */
+  retries = 0;
+  readonly #waiting = new Set<Task>();
+  #disposed = false;
   readonly #hooks: LedgerHooks;
   /**
    * Ref'd while a counted task is on a thread. piscina unrefs a thread once its reply is in, but
@@ -229,10 +248,45 @@ export class Ledger {
     }, task.timeout);
   }
 
-  /** Settles the task once; later calls return false and change nothing. */
+  /**
+   * Settles the task once; later calls return false and change nothing. A failure of a run with a
+   * retry policy is final only if the policy says so; otherwise the run waits to retry (and this
+   * returns false: it has not settled).
+   */
   settle(task: Task, ok: boolean, value: unknown): boolean {
     if (task.state === TaskState.Settled) return false;
+    const retry = task.retry;
+    if (retry !== undefined) {
+      const waiting = task.state === TaskState.Waiting;
+      if (!ok) {
+        const verdict = decide(retry, task.name, value, waiting || this.#disposed);
+        // The policy's functions are user code: they may have settled this task (destroy()).
+        if ((task.state as TaskState) === TaskState.Settled) return false;
+        if (!verdict.retry) value = verdict.error;
+        else if (this.#disposed) {
+          // destroy() ran inside the policy's functions, after this task had left its thread's books.
+          value = new PoolDestroyedError();
+        } else {
+          this.#wait(task, verdict.delay);
+          return false;
+        }
+      }
+      if (waiting) {
+        this.#stopWaiting(task);
+        this.#close(task, false, value);
+        // The pool may be idle now.
+        this.#hooks.drained();
+        return true;
+      }
+    }
     const wasRunning = task.state === TaskState.Dispatched;
+    this.#close(task, ok, value);
+    if (task.counted && wasRunning && this.#left()) this.#hooks.drained();
+    return true;
+  }
+
+  /** The settle itself: counts, releases, then the caller's promise. */
+  #close(task: Task, ok: boolean, value: unknown): void {
     task.state = TaskState.Settled;
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
@@ -240,17 +294,56 @@ export class Ledger {
     }
     if (task.signal !== undefined) this.#hooks.released(task);
     if (task.link !== undefined) unlink(task);
-    let drained = false;
     if (task.counted) {
       if (ok) this.completed++;
       else this.failed++;
-      drained = wasRunning && this.#left();
     }
-    // The caller's promise settles before anyone waiting for the pool to drain hears of it, so its
-    // reactions run first: onIdle() never resolves ahead of a run's own handlers.
+    // The caller's promise settles before anyone waiting for the pool to drain hears of it (the
+    // callers of #close tell them after), so its reactions run first: onIdle() never resolves ahead
+    // of a run's own handlers.
     task.finish(ok, value);
-    if (drained) this.#hooks.drained();
-    return true;
+  }
+
+  /** An attempt failed and the policy retries it after `delay` ms: off its thread, onto a timer. */
+  #wait(task: Task, delay: number): void {
+    const wasRunning = task.state === TaskState.Dispatched;
+    task.state = TaskState.Waiting;
+    task.batch = undefined;
+    // The next attempt opens its own callbacks' channel when it is sent.
+    if (task.link !== undefined) unlink(task);
+    if (task.timer !== undefined) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+    }
+    this.retrying++;
+    this.retries++;
+    this.#waiting.add(task);
+    const timers = retryTimers;
+    const handle = timers.set(() => {
+      task.backoff = undefined;
+      if (task.state !== TaskState.Waiting) return;
+      this.#stopWaiting(task);
+      task.state = TaskState.Queued;
+      task.retry!.attempts++;
+      this.#hooks.retry(task);
+    }, delay);
+    task.backoff = () => timers.clear(handle);
+    // Waiting counts as not idle (the pool asks `retrying`), so whoever hears of the drain waits on.
+    if (task.counted && wasRunning && this.#left()) this.#hooks.drained();
+  }
+
+  #stopWaiting(task: Task): void {
+    if (task.backoff !== undefined) {
+      task.backoff();
+      task.backoff = undefined;
+    }
+    this.#waiting.delete(task);
+    this.retrying--;
+  }
+
+  /** Runs waiting to retry (destroy() rejects them). */
+  waitingTasks(): Task[] {
+    return [...this.#waiting];
   }
 
   /** A counted task left its thread; true when none is left. */
@@ -260,8 +353,9 @@ export class Ledger {
     return true;
   }
 
-  /** Stops holding the process open. */
+  /** Stops holding the process open; no failure is retried after this. */
   dispose(): void {
+    this.#disposed = true;
     clearInterval(this.#keepAlive);
   }
 }

@@ -28,6 +28,9 @@ const samples: Record<string, Error> = {
   MapItemError: new errors.MapItemError(3, new Error('item failed')),
   PartitionError: new errors.PartitionError('sum', 'split returned 3 parts when asked for at most 2'),
   ImageError: new errors.ImageError(errors.ErrorCodes.IMAGE_CORRUPT, 'corrupt'),
+  UnrecoverableError: new errors.UnrecoverableError('no use trying again'),
+  PoisonTaskError: new errors.PoisonTaskError('exits', [new errors.WorkerCrashError('exit', 7)], [new errors.WorkerCrashError('exit', 7)]),
+  RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
 };

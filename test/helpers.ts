@@ -113,6 +113,7 @@ export function idleStatsProblem(stats: Stats): string | undefined {
   const problems: string[] = [];
   if (stats.queued !== 0) problems.push(`queued ${stats.queued}`);
   if (stats.running !== 0) problems.push(`running ${stats.running}`);
+  if (typeof stats.retrying === 'number' && stats.retrying !== 0) problems.push(`retrying ${stats.retrying}`);
   if (typeof stats.accepted === 'number' && stats.completed + stats.failed !== stats.accepted) {
     problems.push(`completed ${stats.completed} + failed ${stats.failed} !== accepted ${stats.accepted}`);
   }
