@@ -35,7 +35,7 @@ export function openCallbacks(carried: CallbackInput, signal: AbortSignal): { in
 }
 
 /** The signal of an untracked task: it never aborts. */
-export const NEVER = new AbortController().signal;
+export const NEVER: AbortSignal = new AbortController().signal;
 
 function closePort(port: MessagePort): void {
   port.close();
