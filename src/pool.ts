@@ -353,6 +353,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (run.retry === undefined && this.#retryDefaults === undefined) return spec;
     // Runs only: not a map's chunks, nor a partitioned run (its parts fan out and merge once).
     if (offset !== undefined || this.#fanOut?.has(name)) return spec;
+    // Nor a run that moves buffers: the first attempt detached them, a second would send nothing.
+    if (run.transfer !== undefined) return spec;
     const retry = run.retry ?? this.#options.retries?.get(name) ?? this.#options.retry;
     return retry === undefined ? spec : { ...spec, retry };
   }

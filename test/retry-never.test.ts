@@ -106,3 +106,17 @@ test('a backoff function that returns NaN fails the run with RetryHookError', as
   expect(error).toMatchObject({ code: 'TESSERA_RETRY_HOOK', hook: 'backoff' });
   expect(pool.stats()).toMatchObject({ failed: 1, retries: 0, retrying: 0 });
 });
+
+test('a run with transfer is not retried: its buffers left on the first attempt', async () => {
+  const pool = makePool<typeof tasks>('retry.ts');
+  const attempts = new Attempts();
+  const payload = new ArrayBuffer(16);
+  const input = { ...attempts.input(0, 1), payload };
+  const error = await pool.run('flaky', input, { retry, transfer: [payload] }).catch((e: unknown) => e);
+  // The task's own error after one attempt, not a TaskInputError from sending a detached buffer again.
+  expect(error).not.toBeInstanceOf(TaskInputError);
+  expect(error).toMatchObject({ message: 'transient 1' });
+  expect(payload.byteLength).toBe(0);
+  expect(attempts.of(0)).toBe(1);
+  expect(pool.stats().retries).toBe(0);
+});
