@@ -118,6 +118,8 @@ interface Death {
   exited: boolean;
   /** Failed batches waiting for that. */
   readonly waiting: Array<() => void>;
+  /** It had started a request it had not finished: that request's task takes the blame (see #died). */
+  busy?: boolean;
 }
 
 /**
@@ -144,6 +146,12 @@ const rebuild: Rebuilder = (wire) => {
 };
 
 const decode = (wire: WireError): unknown => fromWire(wire, rebuild);
+
+/** A run that moved buffers to a thread that died before starting it: nothing is left to send again. */
+function buffersGone(error: unknown): WorkerCrashError {
+  const gone = new Error('The thread died before starting this run, and the buffers it moved there (`transfer`) went with it; it cannot be sent again.', { cause: error });
+  return new WorkerCrashError('exit', undefined, gone);
+}
 
 /**
  * Tasks that take longer than this on average are not prefetched: the round trip a prefetch saves
@@ -273,6 +281,10 @@ export class Executor {
     return (task, workers) => {
       let candidate: (typeof workers)[number] | null = null;
       let least = this.#prefetching() ? perThread : concurrency;
+      const batch = (task as unknown as Record<symbol, Batch | null>)[BATCH];
+      // A request that moves buffers waits behind nothing: if the thread died before starting it,
+      // its buffers would be gone with the thread and it could not be sent again.
+      const alone = task.isAbortable || batch?.tasks[0]!.transfer !== undefined;
       const retiring = this.#retiring.size > 0 ? this.#retiring : undefined;
       for (const worker of workers) {
         if (retiring?.has(worker.id)) continue;
@@ -281,16 +293,13 @@ export class Executor {
           candidate = worker;
           break;
         }
-        if (task.isAbortable || worker.isRunningAbortableTask) continue;
+        if (alone || worker.isRunningAbortableTask) continue;
         if (usage < least) {
           candidate = worker;
           least = usage;
         }
       }
-      if (candidate !== null) {
-        const batch = (task as unknown as Record<symbol, Batch | null>)[BATCH];
-        if (batch) batch.assigned = candidate.id;
-      }
+      if (candidate !== null && batch) batch.assigned = candidate.id;
       return candidate;
     };
   }
@@ -571,6 +580,15 @@ export class Executor {
   }
 
   #died(thread: number, death: Death): void {
+    // Requests it held unstarted behind a running one go back to the queue without counting against
+    // them: the running task is blamed. Deaths are rare, so a scan is fine.
+    death.busy = false;
+    for (const batch of this.#batches.values()) {
+      if (!batch.released && !batch.stolen && claimedBy(this.#slots, batch.slot) === thread) {
+        death.busy = true;
+        break;
+      }
+    }
     this.#deathCount++;
     this.#deaths.set(thread, death);
     this.#lastDeath = death;
@@ -731,8 +749,12 @@ export class Executor {
         const last = batch.tasks[batch.tasks.length - 1]!;
         if (pendingIn(batch, last)) this.#ledger.settle(last, false, new TaskResultError(error));
       } else if (batch.assigned !== undefined && this.#deaths.get(batch.assigned)?.retired === true) this.#recall(unsettled);
-      else if (this.#deathCount !== batch.deathsAtSend) this.#requeue(unsettled, false, error);
-      else this.#unsendable(unsettled, error);
+      else if (this.#deathCount !== batch.deathsAtSend) {
+        // Prefetched behind a task its thread died running: that task is blamed, these go back uncounted.
+        const holder = batch.assigned === undefined ? undefined : this.#deaths.get(batch.assigned);
+        if (holder?.busy === true) this.#recall(unsettled);
+        else this.#requeue(unsettled, false, error);
+      } else this.#unsendable(unsettled, error);
     }
     // piscina rejects all of a dead thread's requests at once, so the rejections of those it held
     // unstarted (prefetched) are already queued: they go back to the queue before the pump fills
@@ -749,7 +771,8 @@ export class Executor {
     const [running, ...rest] = unsettled;
     if (running === undefined) return;
     this.#ledger.settle(running, false, crashError(death));
-    this.#requeue(rest, false, undefined);
+    // Never started, and the one that killed the thread is blamed: no requeue counted against them.
+    this.#recall(rest);
   }
 
   /**
@@ -760,6 +783,10 @@ export class Executor {
     const back: Task[] = [];
     for (const task of unsettled) {
       if (task.state !== TaskState.Dispatched) continue;
+      if (task.transfer !== undefined) {
+        this.#ledger.settle(task, false, buffersGone(undefined));
+        continue;
+      }
       this.#ledger.recall(task);
       back.push(task);
     }
@@ -788,7 +815,8 @@ export class Executor {
     }
     const back: Task[] = [];
     for (const task of tasks) {
-      if (this.#ledger.requeue(task, alone)) back.push(task);
+      if (task.transfer !== undefined) this.#ledger.settle(task, false, buffersGone(error));
+      else if (this.#ledger.requeue(task, alone)) back.push(task);
       else this.#ledger.settle(task, false, new WorkerCrashError('exit', undefined, error));
     }
     if (back.length > 0) this.#host.requeue(back);

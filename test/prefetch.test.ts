@@ -132,3 +132,45 @@ test('a task prefetched behind one that runs long moves to a thread that frees u
   long.open();
   expect(await blockedLong).toBe('long');
 });
+
+test('a task prefetched behind one crash after another is never failed for it, and runs once', async () => {
+  const pool = makePool<typeof tasks>('prefetch.ts');
+  await warm(pool);
+  const log = new SharedLog();
+  let gate = new Gate();
+  let dying = pool.run('blockThenExit', { cells: gate.cells }, { priority: 5 });
+  await gate.started();
+  const patient = pool.run('count', { log: log.cells, id: 1 });
+  // Five times over (more than a task may be requeued for its own thread's death): the thread dies
+  // running a blocked task while `patient` waits behind it; the next blocked task, of a higher
+  // priority, takes the new thread first, and `patient` waits behind that one in turn.
+  for (let round = 0; round < 5; round++) {
+    expect(pool.stats()).toMatchObject({ running: 2, queued: 0 });
+    const next = new Gate();
+    const nextDying = pool.run('blockThenExit', { cells: next.cells }, { priority: 5 });
+    gate.open();
+    await expect(dying).rejects.toMatchObject({ code: 'TESSERA_WORKER_CRASH', exitCode: 5 });
+    await next.started();
+    [gate, dying] = [next, nextDying];
+  }
+  open = gate;
+  gate.open();
+  await expect(dying).rejects.toMatchObject({ code: 'TESSERA_WORKER_CRASH' });
+  const result = await patient;
+  expect(result.id).toBe(1);
+  expect(log.counts().get(1)).toBe(1);
+});
+
+test('a run that moves buffers never waits at a busy thread, so a crash there cannot take its buffers', async () => {
+  const pool = makePool<typeof tasks>('prefetch.ts');
+  await warm(pool);
+  const gate = (open = new Gate());
+  const dying = pool.run('blockThenExit', { cells: gate.cells });
+  await gate.started();
+  const buffer = new ArrayBuffer(64);
+  const moving = pool.run('size', { buffer }, { transfer: [buffer] });
+  gate.open();
+  await expect(dying).rejects.toMatchObject({ code: 'TESSERA_WORKER_CRASH', exitCode: 5 });
+  // It went to the replacement thread with its buffer, not down with the first one.
+  expect(await moving).toBe(64);
+});
