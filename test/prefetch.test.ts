@@ -143,9 +143,10 @@ test('a task prefetched behind one crash after another is never failed for it, a
   const patient = pool.run('count', { log: log.cells, id: 1 });
   // Five times over (more than a task may be requeued for its own thread's death): the thread dies
   // running a blocked task while `patient` waits behind it; the next blocked task, of a higher
-  // priority, takes the new thread first, and `patient` waits behind that one in turn.
+  // priority, takes the new thread first, and `patient` usually waits behind that one in turn (the
+  // replacement thread may also take it first: then it simply runs). Either way it never fails.
+  // (The mix in settle-once.test.ts is what caught the counted requeues on Node 22, 2 runs in 6.)
   for (let round = 0; round < 5; round++) {
-    expect(pool.stats()).toMatchObject({ running: 2, queued: 0 });
     const next = new Gate();
     const nextDying = pool.run('blockThenExit', { cells: next.cells }, { priority: 5 });
     gate.open();
