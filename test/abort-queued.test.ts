@@ -2,19 +2,9 @@ import { getEventListeners } from 'node:events';
 import { expect, test } from 'vitest';
 import { AbortError, TesseraError } from '../src/index.ts';
 import type * as lifecycle from './fixtures/lifecycle.ts';
-import { Gate, SharedLog, makePool } from './helpers.ts';
+import { blockedPool as sharedBlockedPool, makePool, SharedLog } from './helpers.ts';
 
-function blockedPool() {
-  const pool = makePool<typeof lifecycle>('lifecycle.ts');
-  const gate = new Gate();
-  const blocked = pool.run('block', { cells: gate.cells });
-  const log = new SharedLog();
-  const release = async () => {
-    gate.open();
-    await blocked;
-  };
-  return { pool, gate, log, release };
-}
+const blockedPool = () => sharedBlockedPool<typeof lifecycle>('lifecycle.ts');
 
 test('aborting a queued task rejects it with AbortError carrying signal.reason, and it never runs', async () => {
   const { pool, gate, log, release } = blockedPool();

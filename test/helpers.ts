@@ -193,6 +193,23 @@ export class Gate {
   }
 }
 
+/**
+ * A pool of the fixture `name` (which exports `block`) whose one thread is held by a blocked task
+ * until `release()`. Nothing has been timed yet, so nothing is prefetched: every run submitted
+ * meanwhile is provably queued.
+ */
+export function blockedPool<M extends object = any>(name: string, options: Parameters<typeof makePool<M>>[1] = {}) {
+  const pool = makePool<M>(name, options);
+  const gate = new Gate();
+  const blocked = (pool as Pool<any>).run('block', { cells: gate.cells }) as Promise<unknown>;
+  const log = new SharedLog();
+  const release = async (): Promise<void> => {
+    gate.open();
+    await blocked;
+  };
+  return { pool, gate, blocked, log, release };
+}
+
 /** An append-only log in shared memory: `cells[0]` is the length, then the ids appended by tasks. */
 export class SharedLog {
   readonly cells: Int32Array;

@@ -1,19 +1,9 @@
 import { expect, test } from 'vitest';
 import { AbortError } from '../src/index.ts';
 import type * as keyed from './fixtures/keyed.ts';
-import { Gate, SharedLog, makePool, record, waitForCell } from './helpers.ts';
+import { blockedPool as sharedBlockedPool, Gate, makePool, record, SharedLog, waitForCell } from './helpers.ts';
 
-function blockedPool(options: { abortGrace?: number } = {}) {
-  const pool = makePool<typeof keyed>('keyed.ts', { maxBatch: 1, ...options });
-  const gate = new Gate();
-  const blocked = pool.run('block', { cells: gate.cells });
-  const log = new SharedLog();
-  const release = async () => {
-    gate.open();
-    await blocked;
-  };
-  return { pool, gate, log, release };
-}
+const blockedPool = (options: { abortGrace?: number } = {}) => sharedBlockedPool<typeof keyed>('keyed.ts', { maxBatch: 1, ...options });
 
 test('aborting one sharer of a queued execution rejects it alone, at once; the others get the result', async () => {
   const { pool, gate, log, release } = blockedPool();

@@ -1,23 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { PriorityQueue, type QueueEntry } from '../src/queue.ts';
 import type * as keyed from './fixtures/keyed.ts';
-import { Gate, SharedLog, makePool } from './helpers.ts';
+import { blockedPool as sharedBlockedPool } from './helpers.ts';
 
 /**
  * One thread blocked by the blocker task, so everything submitted meanwhile is queued; `count` logs
  * each task's id as it runs, which gives the order the queue handed them out.
  */
-function blockedPool(options: { maxBatch?: number; priorityAging?: number } = {}) {
-  const pool = makePool<typeof keyed>('keyed.ts', { maxBatch: 1, ...options });
-  const gate = new Gate();
-  const blocked = pool.run('block', { cells: gate.cells });
-  const log = new SharedLog();
-  const release = async () => {
-    gate.open();
-    await blocked;
-  };
-  return { pool, gate, log, release };
-}
+const blockedPool = (options: { maxBatch?: number; priorityAging?: number } = {}) =>
+  sharedBlockedPool<typeof keyed>('keyed.ts', { maxBatch: 1, ...options });
 
 describe.each([{ priorityAging: 1_000 }, { priorityAging: Infinity }])('priorityAging $priorityAging', ({ priorityAging }) => {
   test('a sharer with a higher priority raises the queued execution past the runs it was behind', async () => {

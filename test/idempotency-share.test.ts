@@ -2,20 +2,10 @@ import { expect, test } from 'vitest';
 import { createPool } from '../src/index.ts';
 import type * as keyed from './fixtures/keyed.ts';
 import type * as Ranges from './fixtures/ranges.ts';
-import { Gate, SharedLog, fixture, makePool, record, track } from './helpers.ts';
+import { blockedPool as sharedBlockedPool, fixture, Gate, makePool, record, SharedLog, track } from './helpers.ts';
 
 /** One thread, blocked until `release()`: every run submitted meanwhile is provably queued. */
-function blockedPool() {
-  const pool = makePool<typeof keyed>('keyed.ts', { maxBatch: 1 });
-  const gate = new Gate();
-  const blocked = pool.run('block', { cells: gate.cells });
-  const log = new SharedLog();
-  const release = async () => {
-    gate.open();
-    await blocked;
-  };
-  return { pool, gate, log, release };
-}
+const blockedPool = () => sharedBlockedPool<typeof keyed>('keyed.ts', { maxBatch: 1 });
 
 test('runs with the same name and key share one queued execution: it runs once, every run gets its result', async () => {
   const { pool, gate, log, release } = blockedPool();

@@ -1,23 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import type * as order from './fixtures/order.ts';
-import { Gate, SharedLog, makePool } from './helpers.ts';
+import { blockedPool as sharedBlockedPool, Gate, makePool, SharedLog } from './helpers.ts';
 
 /**
  * One thread, blocked by the blocker task until the test opens the gate, so every task submitted
  * meanwhile is provably queued; the counter fixture appends each task's id to a shared log as it runs.
  */
 function blockedPool(options: { maxBatch?: number; priorityAging?: number } = {}) {
-  const pool = makePool<typeof order>('order.ts', options);
-  const gate = new Gate();
-  const blocked = pool.run('block', { cells: gate.cells });
-  const log = new SharedLog();
+  const blocked = sharedBlockedPool<typeof order>('order.ts', options);
+  const { pool, log } = blocked;
   const submit = (id: number, priority?: number) =>
     pool.run('count', { log: log.cells, id }, priority === undefined ? undefined : { priority });
-  const release = async () => {
-    gate.open();
-    await blocked;
-  };
-  return { pool, gate, blocked, log, submit, release };
+  return { ...blocked, submit };
 }
 
 /**
