@@ -490,6 +490,18 @@ export class Executor {
     } else if (young) this.rebalance();
   }
 
+  /**
+   * Takes back the request of a task sent alone that no thread has started (prefetched behind
+   * another): true when it will never run, and the caller settles the task. False once it started.
+   */
+  withdraw(task: Task): boolean {
+    const batch = task.batch;
+    if (batch === undefined || batch.stolen || batch.tasks.length !== 1 || !takeBack(this.#slots, batch.slot, batch.id)) return false;
+    batch.stolen = true;
+    this.#batches.delete(batch.id);
+    return true;
+  }
+
   /** Tasks on threads whose callers are still waiting. */
   *pendingTasks(): Iterable<Task> {
     for (const batch of this.#batches.values()) for (const task of batch.tasks) if (pendingIn(batch, task)) yield task;

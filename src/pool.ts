@@ -267,6 +267,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
           this.#ledger.settle(task, false, new AbortError('map cancelled'));
           this.#afterRemoval();
+        } else if (task.state === TaskState.Dispatched && this.#executor.withdraw(task)) {
+          // Prefetched at a thread, not started: taken back, so it never runs either.
+          this.#ledger.settle(task, false, new AbortError('map cancelled'));
         }
       },
       enroll: (stop: (error: Error) => void, finite: boolean) => {
