@@ -353,22 +353,24 @@ function isArray(value: unknown): boolean {
   }
 }
 
+/** The task names an option keyed by task name lists (`rateLimits`, `retries`), read once and guarded; returning means `given` is an object. */
+function namesOf(option: string, given: unknown, expected: string): string[] {
+  if (typeof given !== 'object' || given === null || isArray(given)) fail(option, expected, given, true);
+  try {
+    return Object.keys(given);
+  } catch (cause) {
+    throw new InvalidOptionTypeError(`Expected \`${option}\` to be readable, but reading it threw. Pass a plain options object.`, { cause });
+  }
+}
+
 /** Validates `rateLimits` once, at construction: each entry read once, through guarded reads. */
 function checkRateLimits(given: unknown): ReadonlyMap<string, RateLimitSettings> | undefined {
   if (given === undefined) return undefined;
-  if (typeof given !== 'object' || given === null || isArray(given)) {
-    fail('rateLimits', 'an object of { limit, interval, strict? } by task name', given, true);
-  }
-  let names: string[];
-  try {
-    names = Object.keys(given);
-  } catch (cause) {
-    throw new InvalidOptionTypeError('Expected `rateLimits` to be readable, but reading it threw. Pass a plain options object.', { cause });
-  }
+  const names = namesOf('rateLimits', given, 'an object of { limit, interval, strict? } by task name');
   const limits = new Map<string, RateLimitSettings>();
   for (const name of names) {
     const path = name === POOL_RATE_LIMIT ? "rateLimits['*']" : `rateLimits.${name}`;
-    const entry = readOption(given, name, path);
+    const entry = readOption(given as object, name, path);
     if (entry === undefined) continue;
     if (typeof entry !== 'object' || entry === null) fail(path, 'an object { limit, interval, strict? }', entry, true);
     const limit = checkInteger(`${path}.limit`, readOption(entry, 'limit', `${path}.limit`), 1);
@@ -421,16 +423,10 @@ export function checkRetry(given: unknown, label: string): RetryPolicy {
 /** Checks the `retries` pool option: a policy per task name. Undefined when none is set. */
 export function checkRetries(given: unknown): ReadonlyMap<string, RetryPolicy> | undefined {
   if (given === undefined) return undefined;
-  if (typeof given !== 'object' || given === null || isArray(given)) fail('retries', 'an object of retry policies by task name', given, true);
-  let names: string[];
-  try {
-    names = Object.keys(given);
-  } catch (cause) {
-    throw new InvalidOptionTypeError('Expected `retries` to be readable, but reading it threw. Pass a plain options object.', { cause });
-  }
+  const names = namesOf('retries', given, 'an object of retry policies by task name');
   const policies = new Map<string, RetryPolicy>();
   for (const name of names) {
-    const entry = readOption(given, name, `retries.${name}`);
+    const entry = readOption(given as object, name, `retries.${name}`);
     if (entry !== undefined) policies.set(name, checkRetry(entry, `retries.${name}`));
   }
   return policies.size > 0 ? policies : undefined;
