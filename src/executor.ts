@@ -709,12 +709,18 @@ export class Executor {
       const last = tasks[tasks.length - 1]!;
       if (pendingIn(batch, last)) this.#settle(last, reply[1], reply[2]);
     }
-    // Otherwise the results came as notices, or are still on their way on the other port: the batch
-    // is forgotten when the last one is in.
-    if (batch.received === tasks.length) this.#batches.delete(batch.id);
-    this.#release(batch);
     // A chunk's time says nothing about single tasks; the map sizes its own chunks.
     if (!batch.stolen && tasks[0]!.offset === undefined) this.sizer.record(tasks.length, reply[0]);
+    if (batch.received === tasks.length) this.#batches.delete(batch.id);
+    else if (this.#batches.has(batch.id)) {
+      // (Not taken back, and not dropped by destroy(): its notices will be read.)
+      // The results came as notices on the other port, posted before this reply but not read yet:
+      // parentPort can lag piscina's port by several round trips. The slot frees with the last of
+      // them (#deliver), so nothing more goes out before the main thread knows how these went (a
+      // failed chunk stops its map before the map's next chunks are sent).
+      return;
+    }
+    this.#release(batch);
     this.#host.slotFreed();
   }
 

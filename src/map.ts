@@ -33,8 +33,11 @@ export interface ChunkSubmitter {
   readonly capacity: number;
   /** Most items a chunk may carry: the smallest rate limit on the task (a chunk counts its items), else Infinity. */
   readonly maxChunk: number;
-  /** Admits one chunk; returns its task or the error that stopped it. `finite`: a map of an array. */
-  submit(items: unknown[], offset: number, run: RunSettings, finite: boolean): Task | Error;
+  /**
+   * Admits one chunk; returns its task or the error that stopped it. `finite`: a map of an array.
+   * `failed` hears of the chunk's failure as it settles, before its slot goes to another task.
+   */
+  submit(items: unknown[], offset: number, run: RunSettings, finite: boolean, failed: (error: unknown) => void): Task | Error;
   /** Drops a chunk that has not started. */
   cancel(task: Task): void;
   /**
@@ -139,11 +142,12 @@ class Mapper {
 
   submit(items: unknown[]): void {
     if (this.#failure !== undefined) return;
-    const task = this.#submitter.submit(items, this.#offset, this.#settings.run, this.#finite);
+    const task = this.#submitter.submit(items, this.#offset, this.#settings.run, this.#finite, this.#failed);
     this.#offset += items.length;
     if (task instanceof Error) return this.#fail(task);
     this.#pending.push({ task, count: items.length });
-    task.promise.catch((error: unknown) => this.#fail(error));
+    // #failed heard of it already; a chunk dropped after the failure is never awaited.
+    task.promise.catch(() => {});
   }
 
   /** Waits for the oldest chunk; throws the first failure of any chunk. */
@@ -164,6 +168,8 @@ class Mapper {
     if (this.#signal !== undefined) offAbort(this.#signal, this.#onAbort);
     this.#unenroll();
   }
+
+  readonly #failed = (error: unknown): void => this.#fail(error);
 
   #fail(error: unknown): void {
     if (this.#failure !== undefined) return;

@@ -262,7 +262,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const submitter = {
       capacity: this.#executor.runSlots,
       maxChunk: this.#limiter === undefined || typeof name !== 'string' ? Infinity : this.#limiter.maxUnits(name),
-      submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean) => this.#admit(name, chunk, run, offset, finite),
+      submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean, failed: (error: unknown) => void) =>
+        this.#admit(name, chunk, run, offset, finite, failed),
       cancel: (task: Task) => {
         if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
           this.#ledger.settle(task, false, new AbortError('map cancelled'));
@@ -297,12 +298,19 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
    * Admits one task (a run, or a chunk of a map when `offset` is set). Returns the task, or the
    * error to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
    */
-  #admit(name: unknown, input: unknown, run: RunSettings, offset: number | undefined, finite = false): Task | Error {
+  #admit(
+    name: unknown,
+    input: unknown,
+    run: RunSettings,
+    offset: number | undefined,
+    finite = false,
+    failed?: (error: unknown) => void,
+  ): Task | Error {
     const refused = this.#refusal(name, run.signal, finite);
     if (refused !== undefined) return refused;
     const direct = this.#direct(name as string, offset === undefined ? 1 : (input as unknown[]).length);
     if (!direct && offset === undefined && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
-    const task = new Task(this.#spec(name as string, input, run, offset));
+    const task = new Task(this.#spec(name as string, input, run, offset, failed));
     this.#enter(task, direct);
     return task;
   }
@@ -340,7 +348,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return limiter === undefined ? queue.isFull : queue.size + limiter.parked >= queue.capacity;
   }
 
-  #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined): TaskSpec {
+  #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined, failed?: (error: unknown) => void): TaskSpec {
     const spec: TaskSpec = {
       name,
       input,
@@ -351,6 +359,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       offset,
       onProgress: run.onProgress,
       callbacks: run.callbacks,
+      onFailure: failed,
     };
     // One check when neither the run nor the pool has a retry policy.
     if (run.retry === undefined && this.#retryDefaults === undefined) return spec;

@@ -44,6 +44,11 @@ export interface TaskSpec {
   readonly callbacks?: Callbacks | undefined;
   /** Its retry policy, for a run that may be retried (never a chunk or a part). */
   readonly retry?: RetryPolicy | undefined;
+  /**
+   * A chunk's map, told of the chunk's failure inside the settle, before the slot it freed is filled:
+   * a promise reaction would come after the pool had sent the map's next chunk to that slot.
+   */
+  readonly onFailure?: ((error: unknown) => void) | undefined;
 }
 
 /** A batch of tasks sent to one thread in one message. Its fields belong to the executor. */
@@ -117,6 +122,7 @@ export class Task implements QueueEntry {
   readonly flags: number;
   /** Its attempts, when it has a retry policy that allows more than one. */
   readonly retry: RetryState | undefined;
+  readonly onFailure: ((error: unknown) => void) | undefined;
   /** Settles with the task's result. */
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
@@ -135,6 +141,7 @@ export class Task implements QueueEntry {
     this.tracked = spec.signal !== undefined || spec.timeout !== undefined;
     this.onProgress = spec.onProgress;
     this.callbacks = spec.callbacks;
+    this.onFailure = spec.onFailure;
     this.flags =
       (this.tracked ? Flag.Tracked : 0) | (spec.onProgress !== undefined ? Flag.Progress : 0) | (spec.callbacks !== undefined ? Flag.Callbacks : 0);
     this.solo = this.flags !== 0 || spec.transfer !== undefined || spec.offset !== undefined;
@@ -298,6 +305,7 @@ export class Ledger {
       if (ok) this.completed++;
       else this.failed++;
     }
+    if (!ok) task.onFailure?.(value);
     // The caller's promise settles before anyone waiting for the pool to drain hears of it (the
     // callers of #close tell them after), so its reactions run first: onIdle() never resolves ahead
     // of a run's own handlers.
