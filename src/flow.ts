@@ -143,7 +143,7 @@ export interface NodeDef {
  * `pool.flow(flow, input)`. `R` maps node names to result types; `O` names the nodes whose results may
  * be missing from a flow that resolved.
  */
-export class Flow<M extends object, I = undefined, R extends object = {}, O extends string = never> {
+export class Flow<M extends object, I = undefined, R extends object = Record<never, never>, O extends string = never> {
   /** In topological order: each node after its parents. */
   readonly #nodes: ReadonlyMap<string, NodeDef>;
 

@@ -11,7 +11,7 @@ type Tasks = typeof import('./fixtures/flow.ts');
 test('an input builder gets exactly its parents, typed by their tasks\' results, and the flow input', async () => {
   const flow = defineFlow<Tasks, { k: number }>()
     .node('n', { task: 'value', input: (parents, input) => {
-      expectTypeOf(parents).toEqualTypeOf<{}>();
+      expectTypeOf(parents).toEqualTypeOf<Record<never, never>>();
       expectTypeOf(input).toEqualTypeOf<{ k: number }>();
       return { v: input.k };
     } })
@@ -35,8 +35,8 @@ test("results of 'continue' nodes and their descendants are optional; the others
     .node('below', { task: 'value', after: ['maybe'], input: { v: 1 } })
     .node('sure', { task: 'value', after: ['a'], input: { v: 1 } });
   type Results = FlowReport<{ a: number; maybe: number; below: number; sure: number }, 'maybe' | 'below'>['results'];
-  const check = (pool: Pool<Tasks>) => pool.flow(flow);
-  expectTypeOf<Awaited<ReturnType<typeof check>>['results']>().toEqualTypeOf<Results>();
+  const _check = (pool: Pool<Tasks>) => pool.flow(flow);
+  expectTypeOf<Awaited<ReturnType<typeof _check>>['results']>().toEqualTypeOf<Results>();
   expectTypeOf<Results['a']>().toEqualTypeOf<number>();
   expectTypeOf<Results['maybe']>().toEqualTypeOf<number | undefined>();
   expectTypeOf<Results['below']>().toEqualTypeOf<number | undefined>();
