@@ -2,6 +2,7 @@
  * Every error tessera throws or rejects with. Match on `code`, never on the message:
  * codes are stable API, messages may be reworded.
  */
+import type { FlowReport } from './flow.ts';
 
 /** Stable error codes, one per error class. */
 export const ErrorCodes = Object.freeze({
@@ -27,6 +28,10 @@ export const ErrorCodes = Object.freeze({
   UNRECOVERABLE: 'TESSERA_UNRECOVERABLE',
   POISON_TASK: 'TESSERA_POISON_TASK',
   RETRY_HOOK: 'TESSERA_RETRY_HOOK',
+  FLOW_DEFINITION: 'TESSERA_FLOW_DEFINITION',
+  FLOW_FAILED: 'TESSERA_FLOW_FAILED',
+  FLOW_TIMEOUT: 'TESSERA_FLOW_TIMEOUT',
+  FLOW_INPUT: 'TESSERA_FLOW_INPUT',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -279,6 +284,64 @@ export class RetryHookError extends TesseraError {
     this.hook = hook;
     this.attempts = errors.length;
     this.errors = errors;
+  }
+}
+
+/**
+ * A flow's definition is wrong: an unknown parent, a cycle (`cycle` names it, first node repeated
+ * last), a duplicate or bad node name, a bad node field, or (checked against the pool's module
+ * before any node runs) a task the module does not export. `node` names the node at fault.
+ */
+export class FlowDefinitionError extends TesseraError {
+  /** The node at fault, where one is. */
+  readonly node: string | undefined;
+  /** The cycle found, e.g. `['a', 'b', 'a']`; undefined for other problems. */
+  readonly cycle: readonly string[] | undefined;
+  constructor(problem: string, details: { node?: string; cycle?: readonly string[]; cause?: unknown } = {}) {
+    super(ErrorCodes.FLOW_DEFINITION, `The flow's definition is wrong: ${problem}. Fix the definition; no node ran.`, { cause: details.cause });
+    this.node = details.node;
+    this.cycle = details.cycle;
+  }
+}
+
+/**
+ * A node of a flow failed with `onFailure: 'fail'` (the default): the nodes not started were
+ * cancelled, the running ones finished. `node` is the first that failed, `cause` its error, `report`
+ * every node's status, result or error, and timing.
+ */
+export class FlowFailedError extends TesseraError {
+  /** The first node that failed. */
+  readonly node: string;
+  /** Every node's outcome. */
+  readonly report: FlowReport;
+  constructor(node: string, cause: unknown, report: FlowReport) {
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    super(ErrorCodes.FLOW_FAILED, `Node \`${node}\` of the flow failed${detail}. The nodes that had not started were cancelled; see \`report\`.`, { cause });
+    this.node = node;
+    this.report = report;
+  }
+}
+
+/** The flow ran longer than its `timeout` (counted from `pool.flow`): running nodes were aborted, the rest cancelled. */
+export class FlowTimeoutError extends TesseraError {
+  /** The flow's `timeout` in milliseconds. */
+  readonly timeout: number;
+  /** Every node's outcome; undefined while the flow is being stopped. */
+  report: FlowReport | undefined;
+  constructor(timeout: number) {
+    super(ErrorCodes.FLOW_TIMEOUT, `The flow ran longer than its timeout of ${timeout} ms and was stopped. Raise \`timeout\` or make its nodes faster.`);
+    this.timeout = timeout;
+    this.report = undefined;
+  }
+}
+
+/** A flow node's `input` builder threw; `cause` is what it threw. The node fails with this. */
+export class FlowInputError extends TesseraError {
+  /** The node whose builder threw. */
+  readonly node: string;
+  constructor(node: string, cause: unknown) {
+    super(ErrorCodes.FLOW_INPUT, `The input builder of flow node \`${node}\` threw; the node failed without running. Fix its \`input\` function.`, { cause });
+    this.node = node;
   }
 }
 

@@ -30,7 +30,27 @@ export {
   UnrecoverableError,
   PoisonTaskError,
   RetryHookError,
+  FlowDefinitionError,
+  FlowFailedError,
+  FlowTimeoutError,
+  FlowInputError,
 } from './errors.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';
+export {
+  defineFlow,
+  Flow,
+  type FlowNode,
+  type LooseFlowNode,
+  type FlowInputBuilder,
+  type FlowNodeRunOptions,
+  type FlowFailurePolicy,
+  type FlowNodeStatus,
+  type FlowNodeReport,
+  type FlowReport,
+  type FlowResults,
+  type FlowEvent,
+  type FlowOptions,
+  type FlowArgs,
+} from './flow.ts';

@@ -20,6 +20,7 @@ import {
   UnknownTaskError,
 } from './errors.ts';
 import { Executor } from './executor.ts';
+import { runFlow, type Flow, type FlowArgs, type FlowReport } from './flow.ts';
 import { Execution, KeyRegistry } from './idempotency.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
 import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
@@ -288,6 +289,16 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       },
     };
     return isArray ? mapArray(submitter, items as readonly unknown[], settings) : mapStream(submitter, items, settings);
+  }
+
+  /**
+   * Runs `flow` (made with `defineFlow`): each node is a `run` of its task, started as soon as its
+   * parents completed, with an input built from their results. Resolves with every node's outcome;
+   * rejects with `FlowFailedError` when a node with `onFailure: 'fail'` (the default) failed,
+   * `AbortError` or `FlowTimeoutError` when `signal` or `timeout` stopped it. See `src/flow.ts`.
+   */
+  flow<I, R extends object, O extends string>(flow: Flow<M, I, R, O>, ...args: FlowArgs<I>): Promise<FlowReport<R, O>> {
+    return runFlow(this, flow, args[0], args[1]) as Promise<FlowReport<R, O>>;
   }
 
   #closedError(): Error {
