@@ -33,6 +33,10 @@ const samples: Record<string, Error> = {
   RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
+  FlowDefinitionError: new errors.FlowDefinitionError('a cycle', { node: 'a', cycle: ['a', 'b', 'a'] }),
+  FlowFailedError: new errors.FlowFailedError('encode', new Error('boom'), { status: 'failed', results: {}, nodes: {}, startedAt: 0, finishedAt: 0, ms: 0 }),
+  FlowTimeoutError: new errors.FlowTimeoutError(100),
+  FlowInputError: new errors.FlowInputError('resize', new Error('bad')),
 };
 
 test('src/errors.ts exports the error classes', () => {
