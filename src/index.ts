@@ -30,7 +30,11 @@ export {
   UnrecoverableError,
   PoisonTaskError,
   RetryHookError,
+  SourceError,
+  PipelineStageError,
 } from './errors.ts';
+export type { BatchOptions, BatchProgress, BatchResult } from './batch.ts';
+export type { PipelineOptions, PipelineStage, PipelineResult } from './pipeline.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';
