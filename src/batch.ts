@@ -183,6 +183,8 @@ class Batch {
   #aborted = 0;
   #timedOut = 0;
   #inFlight = 0;
+  /** Runs admitted and not settled. */
+  readonly #tasks = new Set<Task>();
   /** Why the batch rejects: its source threw, or the pool closed (a batch of an iterable) or was destroyed. */
   #stop: { error: unknown } | undefined;
   /** The signal aborted: nothing more is admitted. */
@@ -264,14 +266,16 @@ class Batch {
     const task = this.#submitter.submit(this.#name, input, this.#run, this.#finite);
     if (task instanceof Error) return this.#record(index, false, task);
     this.#inFlight++;
+    this.#tasks.add(task);
     task.promise.then(
-      (value) => this.#settled(index, true, value),
-      (error: unknown) => this.#settled(index, false, error),
+      (value) => this.#settled(task, index, true, value),
+      (error: unknown) => this.#settled(task, index, false, error),
     );
   }
 
-  #settled(index: number, ok: boolean, value: unknown): void {
+  #settled(task: Task, index: number, ok: boolean, value: unknown): void {
     this.#inFlight--;
+    this.#tasks.delete(task);
     this.#record(index, ok, value);
     this.#pump();
   }
@@ -302,9 +306,11 @@ class Batch {
     this.#pump();
   }
 
+  /** The batch will reject: its runs not started are dropped (their outcomes would be thrown away), those on threads finish. */
   #halt(error: unknown): void {
     if (this.#stop !== undefined || this.#ended) return;
     this.#stop = { error };
+    for (const task of [...this.#tasks]) this.#submitter.cancel(task);
   }
 
   async #end(): Promise<void> {

@@ -71,11 +71,14 @@ export class ItemSource {
     const array = this.#array;
     if (array !== undefined) {
       if (this.#read >= this.total!) return this.#end();
+      let item: unknown;
       try {
-        return array[this.#read++];
+        item = array[this.#read];
       } catch (cause) {
         throw this.#fail(cause);
       }
+      this.#read++;
+      return item;
     }
     let step: unknown;
     try {
