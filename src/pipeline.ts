@@ -31,7 +31,7 @@ export interface PipelineStageOf<M, K extends TaskName<M>> extends Omit<RunOptio
   task: K;
   /**
    * Runs of this stage admitted at once, at most.
-   * @default the pool's slots (maxThreads × concurrentTasksPerWorker)
+   * @default 2 × the pool's slots (maxThreads × concurrentTasksPerWorker), as a batch's window
    */
   concurrency?: number;
   /**
@@ -109,7 +109,7 @@ function checkStage(given: unknown, index: number, capacity: number, signal: Abo
   const run = checkItemRunOptions(given, 'a pipeline stage');
   if (run.signal !== undefined) refuseOption(`${label}.signal`, "a stage's runs carry the pipeline's `signal`", run.signal);
   if (run.onProgress !== undefined) refuseOption(`${label}.onProgress`, 'a pipeline stage reports no progress', run.onProgress);
-  const slots = concurrency === undefined ? capacity : checkInteger(`${label}.concurrency`, concurrency, 1);
+  const slots = concurrency === undefined ? 2 * capacity : checkInteger(`${label}.concurrency`, concurrency, 1);
   return {
     index,
     task,
