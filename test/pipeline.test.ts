@@ -45,7 +45,9 @@ describe('pool.pipeline', () => {
     const gate = new Gate();
     const open = new Gate();
     open.open();
-    const stages = [{ task: 'block', input: (value: number) => ({ cells: value === 0 ? gate.cells : open.cells, value }) }] as const;
+    // A timeout makes each run travel alone: untimed runs queued together may share one message to a
+    // thread, and one would then wait behind the blocked item 0 whatever the pipeline does.
+    const stages = [{ task: 'block', timeout: 60_000, input: (value: number) => ({ cells: value === 0 ? gate.cells : open.cells, value }) }] as const;
     const seen: number[] = [];
     for await (const value of pool.pipeline([0, 1, 2, 3, 4, 5], stages, { ordered: false })) {
       seen.push(value as number);
@@ -155,7 +157,7 @@ describe('pool.pipeline back-pressure (counted reads, no timers)', () => {
     const reads = { n: 0, finished: false };
     const stages = [
       { task: 'inc', concurrency: 1, buffer: 1 },
-      { task: 'block', concurrency: 1, buffer: 1, input: (value: number) => ({ cells: gate.cells, value }) },
+      { task: 'block', timeout: 60_000, concurrency: 1, buffer: 1, input: (value: number) => ({ cells: gate.cells, value }) },
     ] as const;
     const results = drain(pool.pipeline(counting(200, reads), stages));
     await gate.started(1);
@@ -187,7 +189,7 @@ describe('pool.pipeline back-pressure (counted reads, no timers)', () => {
     open.open();
     const reads = { n: 0, finished: false };
     const stages = [
-      { task: 'block', concurrency: 2, buffer: 1, input: (value: number) => ({ cells: value === 0 ? gate.cells : open.cells, value }) },
+      { task: 'block', timeout: 60_000, concurrency: 2, buffer: 1, input: (value: number) => ({ cells: value === 0 ? gate.cells : open.cells, value }) },
       { task: 'inc', concurrency: 1, buffer: 2 },
     ] as const;
     const results = drain(pool.pipeline(counting(100, reads), stages));
