@@ -28,6 +28,8 @@ export const ErrorCodes = Object.freeze({
   UNRECOVERABLE: 'TESSERA_UNRECOVERABLE',
   POISON_TASK: 'TESSERA_POISON_TASK',
   RETRY_HOOK: 'TESSERA_RETRY_HOOK',
+  SOURCE: 'TESSERA_SOURCE',
+  PIPELINE_STAGE: 'TESSERA_PIPELINE_STAGE',
   FLOW_DEFINITION: 'TESSERA_FLOW_DEFINITION',
   FLOW_FAILED: 'TESSERA_FLOW_FAILED',
   FLOW_TIMEOUT: 'TESSERA_FLOW_TIMEOUT',
@@ -36,6 +38,15 @@ export const ErrorCodes = Object.freeze({
 
 /** One of the values of {@link ErrorCodes}. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** `: message` of a cause that is an Error, read without trusting it (a Proxy, a throwing getter). */
+function detailOf(cause: unknown): string {
+  try {
+    return cause instanceof Error ? `: ${String(cause.message)}` : '';
+  } catch {
+    return '';
+  }
+}
 
 /** Base class of every tessera error; `code` identifies the kind. */
 export class TesseraError extends Error {
@@ -315,7 +326,7 @@ export class FlowFailedError extends TesseraError {
   /** Every node's outcome. */
   readonly report: FlowReport;
   constructor(node: string, cause: unknown, report: FlowReport) {
-    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    const detail = detailOf(cause);
     super(ErrorCodes.FLOW_FAILED, `Node \`${node}\` of the flow failed${detail}. The nodes that had not started were cancelled; see \`report\`.`, { cause });
     this.node = node;
     this.report = report;
@@ -342,6 +353,45 @@ export class FlowInputError extends TesseraError {
   constructor(node: string, cause: unknown) {
     super(ErrorCodes.FLOW_INPUT, `The input builder of flow node \`${node}\` threw; the node failed without running. Fix its \`input\` function.`, { cause });
     this.node = node;
+  }
+}
+
+/**
+ * Reading the items of a `pool.batch` or the source of a `pool.pipeline` threw (a throwing iterator,
+ * a rejecting async generator, a getter of an array that throws); `cause` is what it threw.
+ */
+export class SourceError extends TesseraError {
+  /** Items read before the read that threw (the index the failed read would have had). */
+  readonly index: number;
+  constructor(method: 'pool.batch' | 'pool.pipeline', index: number, cause: unknown) {
+    const detail = detailOf(cause);
+    super(
+      ErrorCodes.SOURCE,
+      `Reading item ${index} of the items of ${method} threw${detail}. The runs already started settled first; fix the iterable.`,
+      { cause },
+    );
+    this.index = index;
+  }
+}
+
+/** An item failed in a stage of `pool.pipeline`; `cause` is the task's own error (or what the stage's `input` threw). */
+export class PipelineStageError extends TesseraError {
+  /** Index of the item in the pipeline's source. */
+  readonly index: number;
+  /** Index of the stage in the pipeline's stages. */
+  readonly stage: number;
+  /** The stage's task. */
+  readonly taskName: string;
+  constructor(index: number, stage: number, taskName: string, cause: unknown) {
+    const detail = detailOf(cause);
+    super(
+      ErrorCodes.PIPELINE_STAGE,
+      `Item ${index} failed in stage ${stage} (\`${taskName}\`) of the pipeline${detail}. The pipeline stopped: runs not started were dropped.`,
+      { cause },
+    );
+    this.index = index;
+    this.stage = stage;
+    this.taskName = taskName;
   }
 }
 

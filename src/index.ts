@@ -34,7 +34,11 @@ export {
   FlowFailedError,
   FlowTimeoutError,
   FlowInputError,
+  SourceError,
+  PipelineStageError,
 } from './errors.ts';
+export type { BatchOptions, BatchProgress, BatchResult } from './batch.ts';
+export type { PipelineOptions, PipelineStage, PipelineResult } from './pipeline.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';

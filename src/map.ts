@@ -266,7 +266,8 @@ export async function* mapStream(
   }
 }
 
-function iterate(source: unknown): Iterator<unknown> | AsyncIterator<unknown> {
+/** The iterator of `source`, sync or async; an option error when it is neither. */
+export function iterate(source: unknown): Iterator<unknown> | AsyncIterator<unknown> {
   try {
     const iterable = source as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;
     const asyncIterator = iterable?.[Symbol.asyncIterator];

@@ -23,6 +23,8 @@ import { Executor } from './executor.ts';
 import { runFlow, type Flow, type FlowArgs, type FlowReport } from './flow.ts';
 import { Execution, KeyRegistry } from './idempotency.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
+import { runBatch, type BatchOptions, type BatchResult, type RunSubmitter } from './batch.ts';
+import { runPipeline, type PipelineOptions, type PipelineResult, type PipelineStage } from './pipeline.ts';
 import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
@@ -265,28 +267,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       maxChunk: this.#limiter === undefined || typeof name !== 'string' ? Infinity : this.#limiter.maxUnits(name),
       submit: (chunk: unknown[], offset: number, run: RunSettings, finite: boolean, failed: (error: unknown) => void) =>
         this.#admit(name, chunk, run, offset, finite, failed),
-      cancel: (task: Task) => {
-        if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
-          this.#ledger.settle(task, false, new AbortError('map cancelled'));
-          this.#afterRemoval();
-        } else if (task.state === TaskState.Dispatched && this.#executor.withdraw(task)) {
-          // Prefetched at a thread, not started: taken back, so it never runs either.
-          this.#ledger.settle(task, false, new AbortError('map cancelled'));
-        }
-      },
-      enroll: (stop: (error: Error) => void, finite: boolean) => {
-        if (this.#state !== State.Open) {
-          stop(this.#closedError());
-          return () => {};
-        }
-        this.#maps.set(stop, finite);
-        if (finite) this.#finiteMaps++;
-        return () => {
-          if (!this.#maps.delete(stop)) return;
-          if (finite) this.#finiteMaps--;
-          this.#afterRemoval();
-        };
-      },
+      cancel: (task: Task) => this.#cancelUnstarted(task),
+      enroll: (stop: (error: Error) => void, finite: boolean) => this.#enroll(stop, finite),
     };
     return isArray ? mapArray(submitter, items as readonly unknown[], settings) : mapStream(submitter, items, settings);
   }
@@ -301,13 +283,79 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return runFlow(this, flow, args[0], args[1]) as Promise<FlowReport<R, O>>;
   }
 
+  /**
+   * Runs task `name` once per item, each item an ordinary run (its own timeout, retries and typed
+   * error), at most `concurrency` at a time, and resolves with every item's outcome in input order,
+   * in the shape of `Promise.allSettled`, with counts by outcome. See the README's "Batches".
+   */
+  batch<K extends TaskName<M>>(
+    name: K,
+    items: Iterable<TaskInput<M, K>> | AsyncIterable<TaskInput<M, K>>,
+    options?: BatchOptions,
+  ): Promise<BatchResult<TaskResult<M, K>>>;
+  batch(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: BatchOptions = {}): Promise<BatchResult<unknown>> {
+    return runBatch(this.#runSubmitter(), name, items, options);
+  }
+
+  /**
+   * Passes each item of `source` through `stages`, each a task with its own concurrency, with bounded
+   * buffers between them, and yields the last stage's results in input order (or as they finish with
+   * `ordered: false`). See the README's "Pipelines".
+   */
+  pipeline<const S extends readonly [PipelineStage<M>, ...PipelineStage<M>[]]>(
+    source: Iterable<unknown> | AsyncIterable<unknown>,
+    stages: S,
+    options?: PipelineOptions,
+  ): AsyncIterable<PipelineResult<M, S>>;
+  pipeline(source: Iterable<unknown> | AsyncIterable<unknown>, stages: readonly PipelineStage<M>[], options: PipelineOptions = {}): AsyncIterable<unknown> {
+    return runPipeline(this.#runSubmitter(), source, stages, options);
+  }
+
+  /** What a batch or a pipeline borrows: single runs admitted inside the caller's own window. */
+  #runSubmitter(): RunSubmitter {
+    return {
+      capacity: this.#executor.runSlots,
+      submit: (name: unknown, input: unknown, run: RunSettings, finite: boolean, failed?: (error: unknown) => void) =>
+        this.#admit(name, input, run, undefined, finite, failed, true),
+      cancel: (task: Task) => this.#cancelUnstarted(task),
+      enroll: (stop: (error: Error) => void, finite: boolean) => this.#enroll(stop, finite),
+    };
+  }
+
+  /** Drops a task of a map, batch or pipeline that has not started; one on a thread runs on. */
+  #cancelUnstarted(task: Task): void {
+    if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
+      this.#ledger.settle(task, false, new AbortError('map cancelled'));
+      this.#afterRemoval();
+    } else if (task.state === TaskState.Dispatched && this.#executor.withdraw(task)) {
+      // Prefetched at a thread, not started: taken back, so it never runs either.
+      this.#ledger.settle(task, false, new AbortError('map cancelled'));
+    }
+  }
+
+  /** Registers a map, batch or pipeline in progress (see ChunkSubmitter.enroll); returns its unregister. */
+  #enroll(stop: (error: Error) => void, finite: boolean): () => void {
+    if (this.#state !== State.Open) {
+      stop(this.#closedError());
+      return () => {};
+    }
+    this.#maps.set(stop, finite);
+    if (finite) this.#finiteMaps++;
+    return () => {
+      if (!this.#maps.delete(stop)) return;
+      if (finite) this.#finiteMaps--;
+      this.#afterRemoval();
+    };
+  }
+
   #closedError(): Error {
     return this.#state === State.Destroyed ? new PoolDestroyedError() : new PoolClosedError();
   }
 
   /**
    * Admits one task (a run, or a chunk of a map when `offset` is set). Returns the task, or the
-   * error to reject with. Map chunks skip the `maxQueue` check: a map bounds its own read-ahead.
+   * error to reject with. Map chunks, and the runs of a batch or pipeline (`windowed`), skip the
+   * `maxQueue` check: each bounds its own read-ahead.
    */
   #admit(
     name: unknown,
@@ -316,11 +364,12 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     offset: number | undefined,
     finite = false,
     failed?: (error: unknown) => void,
+    windowed = offset !== undefined,
   ): Task | Error {
     const refused = this.#refusal(name, run.signal, finite);
     if (refused !== undefined) return refused;
     const direct = this.#direct(name as string, offset === undefined ? 1 : (input as unknown[]).length);
-    if (!direct && offset === undefined && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
+    if (!direct && !windowed && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
     const task = new Task(this.#spec(name as string, input, run, offset, failed));
     this.#enter(task, direct);
     return task;

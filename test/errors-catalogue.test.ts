@@ -31,6 +31,8 @@ const samples: Record<string, Error> = {
   UnrecoverableError: new errors.UnrecoverableError('no use trying again'),
   PoisonTaskError: new errors.PoisonTaskError('exits', [new errors.WorkerCrashError('exit', 7)], [new errors.WorkerCrashError('exit', 7)]),
   RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
+  SourceError: new errors.SourceError('pool.batch', 3, new Error('disk gone')),
+  PipelineStageError: new errors.PipelineStageError(7, 1, 'resize', new RangeError('too big')),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
   FlowDefinitionError: new errors.FlowDefinitionError('a cycle', { node: 'a', cycle: ['a', 'b', 'a'] }),
