@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { buildService, type Service } from '../examples/service/app.ts';
+import { dashboard } from '../examples/service/spawn.ts';
 import { poolThumbnailer, type ThumbnailPool } from '../examples/service/thumbnailers.ts';
 import type * as blocker from './fixtures/blocker.ts';
 import { encode } from '../workers/image/codec.ts';
@@ -41,14 +42,14 @@ test('queue full: 503 with Retry-After and TESSERA_QUEUE_FULL; the held request 
   expect(await refused.json()).toMatchObject({ code: 'TESSERA_QUEUE_FULL', message: expect.stringMatching(/queue is full/) });
   // The event loop answers while the thread is held.
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
-  const data = await (await fetch(`${url}/dashboard/data`)).json();
+  const data = await dashboard(url);
   expect(data.pool).toMatchObject({ running: 1, queued: 0, idleThreads: 0 });
   expect(data.requests).toMatchObject({ inFlight: 1, failures: [{ status: 503, code: 'TESSERA_QUEUE_FULL' }] });
 
   gate.open();
   const done = await first;
   expect(done.status).toBe(200);
-  expect((await done.json()).thumbnails).toMatchObject([{ width: 8, height: 8, format: 'jpeg', bytes: 3, data: 'AQID' }]);
+  expect(((await done.json()) as { thumbnails: unknown }).thumbnails).toMatchObject([{ width: 8, height: 8, format: 'jpeg', bytes: 3, data: 'AQID' }]);
   // Room again: the next request is admitted (the gate stays open, so it returns at once).
   expect((await post()).status).toBe(200);
   expect(pool.stats()).toMatchObject({ accepted: 2, completed: 2, failed: 0 });

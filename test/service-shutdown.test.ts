@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { expect, test } from 'vitest';
-import { startServer } from '../examples/service/spawn.ts';
+import { dashboard, startServer } from '../examples/service/spawn.ts';
 import { encode } from '../workers/image/codec.ts';
 import { smooth } from './fixtures/images/generate.ts';
 
@@ -32,7 +32,7 @@ test('SIGTERM: the request in flight completes, new requests are refused, the po
 
     // The service counts a request in flight from its first byte of headers (onRequest): wait until it does.
     for (;;) {
-      const data = await (await fetch(`${server.url}/dashboard/data`)).json();
+      const data = await dashboard(server.url);
       if (data.requests.inFlight === 1) break;
     }
     server.child.kill('SIGTERM');

@@ -3,7 +3,7 @@
 // a process that keeps serving after every bad body.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer, type RunningServer } from '../examples/service/spawn.ts';
+import { dashboard, startServer, type RunningServer } from '../examples/service/spawn.ts';
 import { encode } from '../workers/image/codec.ts';
 import { withJpegSize } from './fixtures/images/forge.ts';
 import { smooth } from './fixtures/images/generate.ts';
@@ -65,12 +65,12 @@ describe('POST /thumbnails', () => {
   });
 
   test('an empty body or a bad query gets 400 with a SERVICE_ code, before any task runs', async () => {
-    const accepted = (await (await fetch(`${server.url}/dashboard/data`)).json()).pool.accepted;
+    const accepted = (await dashboard(server.url)).pool!.accepted;
     expect(await post(new Uint8Array(0))).toMatchObject({ status: 400, json: { code: 'SERVICE_EMPTY_BODY' } });
     for (const query of ['?sizes=0x10', '?sizes=10', '?sizes=5000x10', '?fit=stretch', '?format=gif', '?quality=101', '?sizes=1x1&sizes=2x2']) {
       expect(await post(jpeg, query), query).toMatchObject({ status: 400, json: { code: 'SERVICE_BAD_QUERY' } });
     }
-    expect((await (await fetch(`${server.url}/dashboard/data`)).json()).pool.accepted).toBe(accepted);
+    expect((await dashboard(server.url)).pool!.accepted).toBe(accepted);
   });
 });
 
@@ -92,13 +92,13 @@ describe('after bad bodies', () => {
     expect(metrics).toMatch(/^tessera_pool_tasks_completed_total [1-9]\d*$/m);
     expect(metrics).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
 
-    const data = await (await fetch(`${server.url}/dashboard/data`)).json();
+    const data = await dashboard(server.url);
     expect(data).toMatchObject({ mode: 'tessera', draining: false, pool: { threads: 1, queued: 0, running: 0 } });
-    expect(data.pool.completed + data.pool.failed).toBe(data.pool.accepted);
+    expect(data.pool!.completed + data.pool!.failed).toBe(data.pool!.accepted);
     expect(data.requests.ok).toBeGreaterThanOrEqual(3);
     expect(data.requests.latency.p50).toBeGreaterThan(0);
     // Newest first: the last two bad bodies.
-    expect(data.requests.failures.slice(0, 2).map((f: any) => [f.status, f.code])).toEqual([
+    expect(data.requests.failures.slice(0, 2).map((f) => [f.status, f.code])).toEqual([
       [415, 'TESSERA_IMAGE_FORMAT'],
       [400, 'TESSERA_IMAGE_CORRUPT'],
     ]);

@@ -18,7 +18,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { httpMetrics, poolMetrics } from './metrics.ts';
 import type { ThumbnailJob, Thumbnailer } from './thumbnailers.ts';
-import { RequestWindow } from './window.ts';
+import { RequestWindow, type WindowSnapshot } from './window.ts';
+import type { PoolStats } from 'tessera-pool';
 
 /** How the service is built. */
 export interface ServiceOptions {
@@ -34,6 +35,21 @@ export interface Service {
   app: FastifyInstance;
   /** Stops accepting, lets the requests in flight finish, then drains and closes the pool. */
   close(): Promise<void>;
+}
+
+/** GET /dashboard/data: what the dashboard draws. */
+export interface DashboardData {
+  mode: Thumbnailer['mode'];
+  /** Shutting down: no new requests are taken. */
+  draining: boolean;
+  /** Seconds since the process started. */
+  uptime: number;
+  /** `pool.stats()`; null in the modes without a pool. */
+  pool: PoolStats | null;
+  /** The service's own measurements of /thumbnails (window.ts). */
+  requests: WindowSnapshot;
+  /** Event-loop delay in ms since the previous read of this endpoint. */
+  eventLoop: { p50: number; p99: number; max: number };
 }
 
 /** Status of each error code a thumbnailer can fail with; anything else is a 500. */
@@ -179,7 +195,7 @@ export function buildService({ thumbnailer, bodyLimit = 20 * 1024 * 1024, retryA
   app.get('/dashboard/dashboard.css', async (_request, reply) => reply.type('text/css').send(page.css));
   app.get('/dashboard/uplot.js', async (_request, reply) => reply.type('text/javascript').send(uplot.js));
   app.get('/dashboard/uplot.css', async (_request, reply) => reply.type('text/css').send(uplot.css));
-  app.get('/dashboard/data', async () => {
+  app.get('/dashboard/data', async (): Promise<DashboardData> => {
     // Event-loop delay since the previous read: what a request waited before the loop got to it.
     const eventLoop = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
     loop.reset();

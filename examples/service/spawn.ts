@@ -1,10 +1,11 @@
 /**
  * Starts the service in a child process and hands back its address: what `npm run service:load`
- * and the tests do to get a real server on a free port.
+ * and the tests do to get a real server on a free port. Also reads its dashboard data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { DashboardData } from './app.ts';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
@@ -61,4 +62,11 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = proce
       return code;
     },
   };
+}
+
+/** GET /dashboard/data of the service at `url`. */
+export async function dashboard(url: string): Promise<DashboardData> {
+  const response = await fetch(`${url}/dashboard/data`);
+  if (!response.ok) throw new Error(`GET /dashboard/data: HTTP ${response.status}`);
+  return (await response.json()) as DashboardData;
 }
