@@ -64,6 +64,8 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   TESSERA_POOL_CLOSED: 503,
   // A task past its timeout: an image too costly for the time the service grants it under this load.
   TESSERA_TASK_TIMEOUT: 503,
+  // The client went away (nginx's 499): its task was dropped from the queue or stopped; nobody reads the reply.
+  TESSERA_ABORTED: 499,
 };
 
 /** An error the service raises itself, with its status. */
@@ -135,6 +137,8 @@ declare module 'fastify' {
     finish: ((outcome: { status: number; code?: string; message?: string }) => void) | null;
     /** The error reply's code and message, for the window's list of failures. */
     failure: { code: string; message: string } | null;
+    /** Aborts when the client closes the connection before the reply is sent (set in onRequest). */
+    gone: AbortController | null;
   }
 }
 
@@ -156,8 +160,18 @@ export function buildService({ thumbnailer, bodyLimit = 20 * 1024 * 1024, retryA
 
   app.decorateRequest('finish', null);
   app.decorateRequest('failure', null);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url === '/thumbnails') request.finish = window.start();
+  app.decorateRequest('gone', null);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== '/thumbnails') return;
+    request.finish = window.start();
+    const gone = (request.gone = new AbortController());
+    // A client that leaves (while uploading, queued or resizing) frees its queue place and its thread,
+    // and leaves the window's in-flight count: onResponse does not run for a reply never sent.
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      gone.abort(new Error('the client closed the connection before the reply'));
+      request.finish?.({ status: 499, code: 'SERVICE_CLIENT_GONE', message: 'the client closed the connection before the reply' });
+    });
   });
   app.addHook('onResponse', async (request, reply) => {
     observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -172,7 +186,7 @@ export function buildService({ thumbnailer, bodyLimit = 20 * 1024 * 1024, retryA
 
   app.post('/thumbnails', async (request) => {
     const job = parseJob(request.body, request.query as Record<string, unknown>);
-    const results = await thumbnailer.make(job);
+    const results = await thumbnailer.make(job, request.gone?.signal);
     return {
       thumbnails: results.map(({ width, height, format, data }) => ({
         width,

@@ -33,7 +33,8 @@ export interface ThumbnailJob {
 /** Makes thumbnails; what the HTTP handler calls. */
 export interface Thumbnailer {
   readonly mode: Mode;
-  make(job: ThumbnailJob): Promise<ImageResult[]>;
+  /** `signal` aborts when the client has gone: a queued task leaves the queue, a running one stops. */
+  make(job: ThumbnailJob, signal?: AbortSignal): Promise<ImageResult[]>;
   /** The pool's figures for the dashboard and /metrics; null where no pool runs the work. */
   stats(): PoolStats | null;
   /** Finishes the work already accepted, then releases the threads. */
@@ -42,7 +43,7 @@ export interface Thumbnailer {
 
 /** What the service needs of a pool: a narrow view, so a test can hand it a pool over a gated fixture. */
 export interface ThumbnailPool {
-  run(name: 'thumbnails', input: ThumbnailsTaskInput, options?: { timeout?: number }): Promise<ImageResult[]>;
+  run(name: 'thumbnails', input: ThumbnailsTaskInput, options?: { timeout?: number; signal?: AbortSignal }): Promise<ImageResult[]>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -67,7 +68,7 @@ const input = (job: ThumbnailJob, maxPixels: number): ThumbnailsTaskInput => ({
 export function poolThumbnailer(pool: ThumbnailPool, limits: Limits): Thumbnailer {
   return {
     mode: 'tessera',
-    make: (job) => pool.run('thumbnails', input(job, limits.maxPixels), { timeout: limits.taskTimeout }),
+    make: (job, signal) => pool.run('thumbnails', input(job, limits.maxPixels), { timeout: limits.taskTimeout, ...(signal ? { signal } : {}) }),
     stats: () => pool.stats(),
     close: () => pool.close(),
   };
@@ -78,7 +79,7 @@ export function imagePool(threads: number, maxQueue: number): ThumbnailPool {
   return createPool<typeof imageTasks>({ module: imageModule, minThreads: threads, maxThreads: threads, maxQueue });
 }
 
-/** main mode: the same task, on the event loop (what a service does without a pool). */
+/** main mode: the same task, on the event loop (what a service does without a pool). Once started it runs to its end. */
 export async function mainThumbnailer(limits: Limits): Promise<Thumbnailer> {
   const { thumbnails } = await import('tessera-pool/image');
   return {
