@@ -27,6 +27,7 @@ export const ErrorCodes = Object.freeze({
   UNRECOVERABLE: 'TESSERA_UNRECOVERABLE',
   POISON_TASK: 'TESSERA_POISON_TASK',
   RETRY_HOOK: 'TESSERA_RETRY_HOOK',
+  CRON_PATTERN: 'TESSERA_CRON_PATTERN',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -279,6 +280,23 @@ export class RetryHookError extends TesseraError {
     this.hook = hook;
     this.attempts = errors.length;
     this.errors = errors;
+  }
+}
+
+/**
+ * `pool.schedule` was given a pattern croner cannot read (or a date, not a recurring pattern);
+ * `cause` is croner's own error, which says which field is wrong.
+ */
+export class CronPatternError extends TesseraError {
+  /** The pattern as given (its string form). */
+  readonly pattern: string;
+  constructor(pattern: string, problem: string, cause?: unknown) {
+    super(
+      ErrorCodes.CRON_PATTERN,
+      `The cron pattern \`${pattern}\` ${problem}. Pass 5 to 7 fields (\`[seconds] minutes hours day-of-month month day-of-week [year]\`), e.g. \`*/5 * * * *\`; for one run at a set time use the \`runAt\` run option.`,
+      { cause },
+    );
+    this.pattern = pattern;
   }
 }
 

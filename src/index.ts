@@ -30,7 +30,9 @@ export {
   UnrecoverableError,
   PoisonTaskError,
   RetryHookError,
+  CronPatternError,
 } from './errors.ts';
+export type { ScheduleOptions, ScheduleHandle, Overlap } from './cron.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';
