@@ -31,6 +31,7 @@ const samples: Record<string, Error> = {
   UnrecoverableError: new errors.UnrecoverableError('no use trying again'),
   PoisonTaskError: new errors.PoisonTaskError('exits', [new errors.WorkerCrashError('exit', 7)], [new errors.WorkerCrashError('exit', 7)]),
   RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
+  CronPatternError: new errors.CronPatternError('61 * * * *', 'cannot be read', new RangeError('minute')),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
 };
