@@ -3,11 +3,11 @@
  * (test/due-clock.ts): croner computes the fire times, the pool's one timer waits for them, and no
  * test waits for real seconds.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import { AbortError, CronPatternError, ErrorCodes, PoolClosedError, UnknownTaskError, type ScheduleOptions } from '../src/index.ts';
 import type * as ordering from './fixtures/ordering.ts';
 import { useDueClock } from './due-clock.ts';
-import { Gate, makePool, nextTurn, until } from './helpers.ts';
+import { Gate, SharedLog, makePool, nextTurn, until } from './helpers.ts';
 
 type OrderingModule = typeof ordering;
 
@@ -253,4 +253,17 @@ describe('validation', () => {
     expect(() => pool.schedule('* * * * *', 'echo', 1, { signal: aborted.signal })).toThrow(AbortError);
     expect(pool.stats().accepted).toBe(0);
   });
+});
+
+test('typed from the module: the task name, its input (or input function) and the result onResult gets', () => {
+  useDueClock(START);
+  const pool = makePool<OrderingModule>('ordering.ts');
+  const log = new SharedLog();
+  const handle = pool.schedule('* * * * *', 'mark', (fireDate) => ({ log: log.cells, id: fireDate.getUTCMinutes() }), {
+    onResult: (result) => expectTypeOf(result).toEqualTypeOf<number>(),
+  });
+  // @ts-expect-error: `mark` takes { log, id }
+  const wrong = pool.schedule('* * * * *', 'mark', { wrong: true });
+  for (const each of [handle, wrong]) each.stop();
+  expect(handle.stopped && wrong.stopped).toBe(true);
 });
