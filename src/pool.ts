@@ -604,6 +604,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     if (this.#delayed !== undefined) {
       const error = new PoolClosedError();
       for (const task of this.#delayed.drain()) this.#ledger.settle(task, false, error);
+      // onIdle() callers from before close() hear of it now if that was the last held work.
+      this.#afterRemoval();
     }
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
