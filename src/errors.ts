@@ -34,6 +34,7 @@ export const ErrorCodes = Object.freeze({
   FLOW_FAILED: 'TESSERA_FLOW_FAILED',
   FLOW_TIMEOUT: 'TESSERA_FLOW_TIMEOUT',
   FLOW_INPUT: 'TESSERA_FLOW_INPUT',
+  CRON_PATTERN: 'TESSERA_CRON_PATTERN',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -392,6 +393,23 @@ export class PipelineStageError extends TesseraError {
     this.index = index;
     this.stage = stage;
     this.taskName = taskName;
+  }
+}
+
+/**
+ * `pool.schedule` was given a pattern croner cannot read (or a date, not a recurring pattern);
+ * `cause` is croner's own error, which says which field is wrong.
+ */
+export class CronPatternError extends TesseraError {
+  /** The pattern as given (its string form). */
+  readonly pattern: string;
+  constructor(pattern: string, problem: string, cause?: unknown) {
+    super(
+      ErrorCodes.CRON_PATTERN,
+      `The cron pattern \`${pattern}\` ${problem}. Pass 5 to 7 fields (\`[seconds] minutes hours day-of-month month day-of-week [year]\`), e.g. \`*/5 * * * *\`; for one run at a set time use the \`runAt\` run option.`,
+      { cause },
+    );
+    this.pattern = pattern;
   }
 }
 

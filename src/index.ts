@@ -36,9 +36,11 @@ export {
   FlowInputError,
   SourceError,
   PipelineStageError,
+  CronPatternError,
 } from './errors.ts';
 export type { BatchOptions, BatchProgress, BatchResult } from './batch.ts';
 export type { PipelineOptions, PipelineStage, PipelineResult } from './pipeline.ts';
+export type { ScheduleOptions, ScheduleHandle, Overlap } from './cron.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';

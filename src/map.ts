@@ -13,7 +13,7 @@ import type { ChunkValue } from './worker/protocol.ts';
 import { describeValue } from './worker/wire-error.ts';
 
 /** Options of `pool.map`: those of `run` (`timeout` applies per chunk) and chunking. */
-export interface MapOptions extends Omit<RunOptions, 'transfer' | 'key' | 'keyTtl'> {
+export interface MapOptions extends Omit<RunOptions, 'transfer' | 'key' | 'keyTtl' | 'retry' | 'onProgress' | 'orderingKey' | 'delay' | 'runAt'> {
   /**
    * Items per message. Fixed when given; by default it adapts so that each chunk holds about 4 ms of work.
    * @default 'auto'

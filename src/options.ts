@@ -166,6 +166,19 @@ export interface RunOptions {
    * `{ attempts: 1 }` turns retries off for the run. See the README's "Retries".
    */
   retry?: RetryOptions;
+  /**
+   * Ordering key (a string of 1 to 1,024 characters): runs with the same key run one at a time, in
+   * the order they were accepted, each one's retries included; runs with other keys run in parallel.
+   * Not with `key`. See the README's "Ordering keys".
+   */
+  orderingKey?: string;
+  /**
+   * Milliseconds (a finite number >= 0) the run is held, outside the queue and holding no thread,
+   * before it is queued. Not with `runAt`. See the README's "Delayed runs".
+   */
+  delay?: number;
+  /** When the run is queued: a `Date` or epoch milliseconds; a time already past queues it at once. Not with `delay`. */
+  runAt?: Date | number;
 }
 
 /** Resolved pool options, every default applied. */
@@ -218,7 +231,7 @@ function describe(value: unknown): string {
 }
 
 /** Throws the one message format every option check uses. */
-function fail(name: string, expected: string, value: unknown, isType: boolean): never {
+export function fail(name: string, expected: string, value: unknown, isType: boolean): never {
   const message = `Expected \`${name}\` to be ${expected}, got ${describe(value)}`;
   throw isType ? new InvalidOptionTypeError(message) : new InvalidOptionRangeError(message);
 }
@@ -450,6 +463,12 @@ export interface RunSettings {
   readonly callbacks: Callbacks | undefined;
   /** The run's own retry policy, when given. */
   readonly retry: RetryPolicy | undefined;
+  /** Its ordering key, when given. */
+  readonly orderingKey?: string | undefined;
+  /** Milliseconds it is held before it is queued, when given. */
+  readonly delay?: number | undefined;
+  /** When it is queued (epoch milliseconds), when given. */
+  readonly runAt?: number | undefined;
 }
 
 /** Settings of a run given no options. */
@@ -491,6 +510,9 @@ export function checkRunOptions(options: unknown): RunSettings {
   const keyTtl = readOption(options, 'keyTtl');
   const onProgress = readOption(options, 'onProgress');
   const retry = readOption(options, 'retry');
+  const orderingKey = readOption(options, 'orderingKey');
+  const delay = readOption(options, 'delay');
+  const runAt = readOption(options, 'runAt');
   if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
@@ -498,20 +520,24 @@ export function checkRunOptions(options: unknown): RunSettings {
   }
   if (signal !== undefined && !isAbortSignal(signal)) fail('signal', 'an AbortSignal', signal, true);
   if (transfer !== undefined && !Array.isArray(transfer)) fail('transfer', 'an array of transferable objects', transfer, true);
-  if (key !== undefined) {
-    // typeof never runs user code, Proxies included: a String object or a Proxy is refused here.
-    if (typeof key !== 'string') fail('key', 'a string', key, true);
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      fail('key', `a string of 1 to ${MAX_KEY_LENGTH} characters`, key.length > 40 ? `${key.slice(0, 40)}… (${key.length} characters)` : key, false);
-    }
-  }
+  if (key !== undefined) checkKeyString('key', key);
   if (keyTtl !== undefined) {
     if (key === undefined) fail('keyTtl', 'left out when there is no `key`', keyTtl, true);
     checkInteger('keyTtl', keyTtl, 0, true);
   }
   // typeof runs no user code: a Proxy of a function is a function, and is called as one.
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('onProgress', 'a function', onProgress, true);
-  return {
+  if (orderingKey !== undefined) {
+    checkKeyString('orderingKey', orderingKey);
+    if (key !== undefined) fail('orderingKey', 'left out when `key` is given (a keyed run takes no ordering key)', orderingKey, true);
+  }
+  const runAtMs = runAt === undefined ? undefined : checkRunAt(runAt);
+  if (delay !== undefined) {
+    if (runAt !== undefined) fail('delay', 'left out when `runAt` is given (pass one of them)', delay, true);
+    if (typeof delay !== 'number' || Number.isNaN(delay)) fail('delay', 'a number of milliseconds >= 0', delay, true);
+    if (!(delay >= 0) || !Number.isFinite(delay)) fail('delay', 'a finite number of milliseconds >= 0', delay, false);
+  }
+  const settings: RunSettings = {
     priority: (priority as number | undefined) ?? 0,
     signal: signal as AbortSignal | undefined,
     timeout: timeout as number | undefined,
@@ -522,12 +548,47 @@ export function checkRunOptions(options: unknown): RunSettings {
     callbacks: undefined,
     retry: retry === undefined ? undefined : checkRetry(retry, 'retry'),
   };
+  // Only when given: runs without them carry no extra fields.
+  if (orderingKey === undefined && delay === undefined && runAtMs === undefined) return settings;
+  return { ...settings, orderingKey: orderingKey as string | undefined, delay: delay as number | undefined, runAt: runAtMs };
+}
+
+/** A `key` or `orderingKey`: a string of 1 to {@link MAX_KEY_LENGTH} characters. */
+function checkKeyString(name: string, key: unknown): void {
+  // typeof never runs user code, Proxies included: a String object or a Proxy is refused here.
+  if (typeof key !== 'string') fail(name, 'a string', key, true);
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    fail(name, `a string of 1 to ${MAX_KEY_LENGTH} characters`, key.length > 40 ? `${key.slice(0, 40)}… (${key.length} characters)` : key, false);
+  }
+}
+
+const getTime = Date.prototype.getTime;
+
+/** `runAt`: a valid Date or finite epoch milliseconds, as epoch milliseconds. */
+function checkRunAt(runAt: unknown): number {
+  const expected = 'a Date or a number of epoch milliseconds';
+  if (typeof runAt === 'number') {
+    if (!Number.isFinite(runAt)) fail('runAt', `a finite number of epoch milliseconds, or a Date`, runAt, false);
+    return runAt;
+  }
+  let time: number;
+  try {
+    // Date's own method checks its receiver's brand: a Proxy, a fake or a subclass's override cannot answer.
+    time = getTime.call(runAt);
+  } catch {
+    return fail('runAt', expected, runAt, true);
+  }
+  if (Number.isNaN(time)) fail('runAt', 'a valid Date (not an Invalid Date)', runAt, false);
+  return time;
 }
 
 /** Refuses a key where a method takes none (`pool.map`: its chunks are not idempotent runs). */
 export function checkUnkeyed(run: RunSettings, method: string): RunSettings {
   if (run.key !== undefined) fail('key', `left out: ${method} takes no idempotency key`, run.key, true);
   if (run.retry !== undefined) fail('retry', `left out: ${method} does not retry (retries apply to pool.run)`, run.retry, true);
+  if (run.orderingKey !== undefined) fail('orderingKey', `left out: ${method} takes no ordering key`, run.orderingKey, true);
+  if (run.delay !== undefined) fail('delay', `left out: ${method} is not delayed (delays apply to pool.run)`, run.delay, true);
+  if (run.runAt !== undefined) fail('runAt', `left out: ${method} is not delayed (runAt applies to pool.run)`, run.runAt, true);
   return run;
 }
 

@@ -3,12 +3,16 @@
  * hands queued tasks to the executor in batches as slots free up, and owns the lifecycle (close,
  * destroy). A task's state and the counts belong to the ledger (`task.ts`); signals to `abort.ts`;
  * partitioned runs to `partition.ts`; maps to `map.ts`; keyed runs' sharers and kept results to
- * `idempotency.ts`.
+ * `idempotency.ts`; runs behind their ordering key to `ordering.ts`; delayed runs to `delay.ts`;
+ * schedules to `cron.ts`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAborted, reasonOf, SignalWatch } from './abort.ts';
 import { callbacksInUse, takeCallbacks } from './callbacks.ts';
+import { checkScheduleOptions, parsePattern, Schedule, type ScheduleHandle, type ScheduleOptions } from './cron.ts';
+import { DelayedRuns } from './delay.ts';
+import { DueTimers } from './due-timers.ts';
 import {
   AbortError,
   ModuleLoadError,
@@ -25,6 +29,7 @@ import { Execution, KeyRegistry } from './idempotency.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
 import { runBatch, type BatchOptions, type BatchResult, type RunSubmitter } from './batch.ts';
 import { runPipeline, type PipelineOptions, type PipelineResult, type PipelineStage } from './pipeline.ts';
+import { OrderedTask, OrderingLines } from './ordering.ts';
 import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
 import { PriorityQueue } from './queue.ts';
@@ -39,12 +44,16 @@ export interface PoolStats {
   threads: number;
   /** Threads with nothing to run. */
   idleThreads: number;
-  /** Tasks waiting for a thread. */
+  /** Tasks waiting for a thread (runs behind their ordering key included). */
   queued: number;
   /** Waiting tasks counted by priority. */
   queuedByPriority: Record<string, number>;
   /** Of `queued`, the tasks a rate limit holds back: over their name's limit, or all while the pool-wide (`'*'`) one is. */
   rateLimited: number;
+  /** Of `queued`, the runs waiting behind an earlier run of their `orderingKey`. */
+  ordered: number;
+  /** Runs held by `delay` or `runAt`, not due yet: accepted, but holding no thread and no queue place. */
+  delayed: number;
   /** Tasks on threads whose callers are still waiting (a partitioned run counts once). */
   running: number;
   /** Tasks admitted since the pool started: each accepted `run`, and each chunk of a `map`. */
@@ -106,6 +115,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #finiteMaps = 0;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
+  /** Deadlines of delayed runs and schedules: one timer for all of them. */
+  readonly #timers = new DueTimers();
+  /** Made with the first delayed run: without one, admission pays an `undefined` check. */
+  #delayed: DelayedRuns | undefined;
+  /** Made with the first run that has an `orderingKey`. */
+  #lines: OrderingLines | undefined;
+  readonly #schedules = new Set<Schedule>();
 
   constructor(options: TypedPoolOptions<M>) {
     const resolved = resolvePoolOptions(options);
@@ -135,7 +151,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
           const parts = tasks.filter((task) => !task.counted);
           if (parts.length > 0) this.#fanOut!.restore(parts);
         },
-        slotFreed: () => this.#pump(),
+        slotFreed: () => {
+          // A run held behind a stopped run of its key goes once that run's thread let go of it.
+          this.#lines?.recheck();
+          this.#pump();
+        },
         timedOut: (task) => {
           const error = new TaskTimeoutError(task.timeout!);
           // Cancel first: a run that is retried leaves its batch when it settles.
@@ -161,7 +181,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       },
       (error: unknown) => {
         if (error instanceof ModuleLoadError) this.#loadError = error;
-        // Queued runs would only meet the same failure on a thread.
+        // Queued runs would only meet the same failure on a thread. Held ones first: settling a
+        // run of an ordering key would send the next one of its key to the queue.
+        for (const task of this.#delayed?.drain() ?? []) this.#ledger.settle(task, false, error);
+        for (const task of this.#lines?.drain() ?? []) this.#ledger.settle(task, false, error);
         for (const task of this.#queue.drain()) this.#ledger.settle(task, false, error);
         if (this.#limiter) {
           for (const task of this.#limiter.drain()) this.#ledger.settle(task, false, error);
@@ -190,6 +213,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return Promise.reject(error);
       }
     }
+    return this.#submit(name, input, settings);
+  }
+
+  /** A run whose options are checked: `run`, and each fire of a schedule. Never throws. */
+  #submit(name: unknown, input: unknown, settings: RunSettings): Promise<unknown> {
     if (callbacksInUse()) {
       // Only once proxy() was ever called: other processes pay this one check.
       try {
@@ -217,15 +245,16 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const keys = this.#keys;
     const joined = keys.join(name as string, run);
     if (joined !== undefined) return joined;
-    const direct = this.#direct(name as string, 1);
-    if (!direct && this.#queueFull()) return Promise.reject(new QueueFullError(this.#queue.capacity));
+    const due = this.#dueOf(run);
+    const direct = due === undefined && this.#direct(name as string, 1);
+    if (due === undefined && !direct && this.#queueFull()) return Promise.reject(new QueueFullError(this.#queue.capacity));
     let started: ReturnType<KeyRegistry['start']>;
     try {
       started = keys.start(this.#spec(name as string, input, run, undefined), run);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#enter(started.execution, direct);
+    this.#enter(started.execution, direct, due);
     return started.promise;
   }
 
@@ -355,7 +384,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /**
    * Admits one task (a run, or a chunk of a map when `offset` is set). Returns the task, or the
    * error to reject with. Map chunks, and the runs of a batch or pipeline (`windowed`), skip the
-   * `maxQueue` check: each bounds its own read-ahead.
+   * `maxQueue` check: each bounds its own read-ahead. A delayed run takes no queue place until it is
+   * due; a run behind its ordering key takes one now.
    */
   #admit(
     name: unknown,
@@ -368,11 +398,38 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   ): Task | Error {
     const refused = this.#refusal(name, run.signal, finite);
     if (refused !== undefined) return refused;
-    const direct = this.#direct(name as string, offset === undefined ? 1 : (input as unknown[]).length);
-    if (!direct && !windowed && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
-    const task = new Task(this.#spec(name as string, input, run, offset, failed));
-    this.#enter(task, direct);
+    const due = this.#dueOf(run);
+    const key = run.orderingKey;
+    const direct =
+      due === undefined && (key === undefined || !this.#lines?.busy(key)) && this.#direct(name as string, offset === undefined ? 1 : (input as unknown[]).length);
+    if (due === undefined && !direct && !windowed && this.#queueFull()) return new QueueFullError(this.#queue.capacity);
+    const spec = this.#spec(name as string, input, run, offset, failed);
+    const task = key === undefined ? new Task(spec) : (this.#lines ??= new OrderingLines((next) => this.#retry(next))).task(spec, key);
+    this.#enter(task, direct, due);
     return task;
+  }
+
+  /** When a run with `delay` or `runAt` comes due (epoch ms); undefined when it goes now. */
+  #dueOf(run: RunSettings): number | undefined {
+    if (run.delay === undefined && run.runAt === undefined) return undefined;
+    const now = this.#timers.now();
+    const due = run.runAt ?? now + run.delay!;
+    return due > now ? due : undefined;
+  }
+
+  /**
+   * A delayed run came due: it is admitted as if submitted now, and since it held no queue place,
+   * a full queue rejects it now with `QueueFullError`. (close() and destroy() reject held runs and
+   * a module that failed to load settles them: the pool is open and loaded here.)
+   */
+  #due(task: Task): void {
+    const direct = !(task instanceof OrderedTask && this.#lines!.busy(task.orderingKey)) && this.#direct(task.name, 1);
+    if (!direct && this.#queueFull()) {
+      this.#ledger.settle(task, false, new QueueFullError(this.#queue.capacity));
+      this.#afterRemoval();
+      return;
+    }
+    this.#place(task, direct);
   }
 
   /** Why a run (or a chunk of a map of an array, when `finite`) is refused at once, if it is. */
@@ -401,11 +458,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     );
   }
 
-  /** No place left for a run that must wait. Runs held by a rate limit keep their places. */
+  /** No place left for a run that must wait. Runs held by a rate limit or behind their ordering key keep their places. */
   #queueFull(): boolean {
     const queue = this.#queue;
     const limiter = this.#limiter;
-    return limiter === undefined ? queue.isFull : queue.size + limiter.parked >= queue.capacity;
+    const lines = this.#lines;
+    if (limiter === undefined && lines === undefined) return queue.isFull;
+    return queue.size + (limiter?.parked ?? 0) + (lines?.held ?? 0) >= queue.capacity;
   }
 
   #spec(name: string, input: unknown, run: RunSettings, offset: number | undefined, failed?: (error: unknown) => void): TaskSpec {
@@ -431,7 +490,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return retry === undefined ? spec : { ...spec, retry };
   }
 
-  /** A run's backoff ended: back through the queue with its priority (it holds its place already: no maxQueue check). */
+  /**
+   * A run's backoff ended, or its ordering key's previous run settled: through the queue with its
+   * priority (it holds its place already: no maxQueue check).
+   */
   #retry(task: Task): void {
     if (this.#loadError !== undefined) {
       this.#ledger.settle(task, false, new ModuleLoadError(this.#options.module.href, this.#loadError.cause));
@@ -442,8 +504,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#pump();
   }
 
-  /** The one way in for every admitted task: counted, its signal watched, then queued or sent. */
-  #enter(task: Task, direct: boolean): void {
+  /** The one way in for every admitted task: counted, its signal watched, then held until `due`, or placed. */
+  #enter(task: Task, direct: boolean, due?: number): void {
     this.#ledger.admit(task);
     if (task.signal !== undefined) {
       try {
@@ -453,6 +515,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return;
       }
     }
+    if (due === undefined) this.#place(task, direct);
+    else (this.#delayed ??= new DelayedRuns(this.#timers, (held) => this.#due(held))).hold(task, due);
+  }
+
+  /** An accepted run takes its place: behind its ordering key's previous run, in the queue, or on a thread. */
+  #place(task: Task, direct: boolean): void {
+    if (task instanceof OrderedTask && this.#lines!.hold(task)) return;
     const fanOut = this.#fanOut;
     if (this.#limiter !== undefined) {
       // Through the pump, which counts it against its windows (or parks it and arms their timer).
@@ -463,6 +532,36 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       fanOut.expand(task, this.#executor.freeToRun);
       this.#pump();
     } else this.#dispatch([task]);
+  }
+
+  /**
+   * Runs task `name` on each fire time of cron `pattern` (read by croner, in `options.timezone`), with
+   * `input`, or what `input(fireDate)` returns, and the run options in `options`. Each fire is a
+   * `pool.run`; see the README's "Recurring runs" for overlap, missed fires and errors. Throws at
+   * once: `CronPatternError`, an option error, `UnknownTaskError` (once the module has loaded),
+   * `AbortError` (its signal aborted), `PoolClosedError` / `PoolDestroyedError`.
+   */
+  schedule<K extends TaskName<M>>(
+    pattern: string,
+    name: K,
+    input: TaskInput<M, K> | ((fireDate: Date) => TaskInput<M, K>),
+    options?: ScheduleOptions<TaskResult<M, K>>,
+  ): ScheduleHandle;
+  schedule(pattern: string, name: string, input?: unknown, options?: ScheduleOptions): ScheduleHandle {
+    const settings = checkScheduleOptions(options);
+    const cron = parsePattern(pattern, settings.timezone);
+    const refused = this.#refusal(name, undefined, false);
+    if (refused !== undefined) throw refused;
+    const schedules = this.#schedules;
+    const schedule: Schedule = new Schedule(cron, settings, input, {
+      timers: this.#timers,
+      name,
+      submit: (value) => this.#submit(name, value, settings.run),
+      stopped: (stopped) => schedules.delete(stopped),
+    });
+    // A pattern with no fire time left stops at once, and is never held.
+    if (!schedule.stopped) schedules.add(schedule);
+    return schedule;
   }
 
   /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`. */
@@ -479,7 +578,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /** How many runs would be admitted now: free queue places, or free slots while nothing waits. */
   #room(): number {
     const queue = this.#queue;
-    const queued = queue.size + (this.#limiter?.parked ?? 0);
+    const queued = queue.size + (this.#limiter?.parked ?? 0) + (this.#lines?.held ?? 0);
     const waiting = queued + (this.#fanOut?.waiting ?? 0);
     const direct = waiting === 0 ? this.#executor.free : 0;
     return Math.max(0, queue.capacity - queued) + direct;
@@ -510,7 +609,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const resolve of waiters) resolve();
   }
 
-  /** Resolves when nothing is queued or running: every accepted task has settled. */
+  /**
+   * Resolves when nothing is queued, running or held: every accepted task has settled (delayed runs
+   * included; a schedule's next fire is not a run).
+   */
   onIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -523,10 +625,14 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const limiter = this.#limiter;
     const byPriority = this.#queue.countByPriority();
     limiter?.countByPriority(byPriority);
+    const lines = this.#lines;
+    lines?.countByPriority(byPriority);
     return {
       threads,
       idleThreads: threads - busy,
-      queued: this.#queue.size + (limiter?.parked ?? 0),
+      queued: this.#queue.size + (limiter?.parked ?? 0) + (lines?.held ?? 0),
+      ordered: lines?.held ?? 0,
+      delayed: this.#delayed?.size ?? 0,
       queuedByPriority: Object.fromEntries(byPriority),
       rateLimited: limiter?.held(this.#queue.size) ?? 0,
       running: ledger.running,
@@ -543,7 +649,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /**
    * Stops admitting (new runs reject with `PoolClosedError`), finishes every accepted run, then stops
    * the threads. A map of an array finishes too; a map of an iterable or stream stops with
-   * `PoolClosedError` (its source may never end) and stops reading it.
+   * `PoolClosedError` (its source may never end) and stops reading it. Schedules stop; delayed runs
+   * not due yet reject with `PoolClosedError` (a `runAt` next week must not hold a shutdown open).
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -553,6 +660,13 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#keys.clear();
     this.#wakeAllProducers();
     this.#stopMaps(new PoolClosedError(), false);
+    this.#stopSchedules();
+    if (this.#delayed !== undefined) {
+      const error = new PoolClosedError();
+      for (const task of this.#delayed.drain()) this.#ledger.settle(task, false, error);
+      // onIdle() callers from before close() hear of it now if that was the last held work.
+      this.#afterRemoval();
+    }
     this.#closing = this.onIdle().then(async () => {
       if (this.#state === State.Closing) {
         this.#state = State.Closed;
@@ -564,7 +678,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return this.#closing;
   }
 
-  /** Rejects every queued and running task with `PoolDestroyedError` and stops every thread. */
+  /** Rejects every queued, held and running task with `PoolDestroyedError`, stops schedules and every thread. */
   destroy(): Promise<void> {
     if (this.#destroying) return this.#destroying;
     this.#state = State.Destroyed;
@@ -572,6 +686,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     const error = new PoolDestroyedError();
     const ledger = this.#ledger;
     this.#stopMaps(error, true);
+    this.#stopSchedules();
+    // Held runs first: settling a run of an ordering key would send the next of its key to the queue.
+    for (const task of this.#delayed?.drain() ?? []) ledger.settle(task, false, error);
+    for (const task of this.#lines?.drain() ?? []) ledger.settle(task, false, error);
     for (const task of this.#queue.drain()) ledger.settle(task, false, error);
     if (this.#limiter) {
       for (const task of this.#limiter.drain()) ledger.settle(task, false, error);
@@ -593,6 +711,10 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
 
   #stopMaps(error: Error, all: boolean): void {
     for (const [stop, finite] of [...this.#maps]) if (all || !finite) stop(error);
+  }
+
+  #stopSchedules(): void {
+    for (const schedule of [...this.#schedules]) schedule.stop();
   }
 
   #dispatch(tasks: Task[]): void {
@@ -656,6 +778,8 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       (this.#fanOut === undefined || this.#fanOut.waiting === 0) &&
       this.#ledger.running === 0 &&
       this.#ledger.retrying === 0 &&
+      (this.#lines === undefined || this.#lines.held === 0) &&
+      (this.#delayed === undefined || this.#delayed.size === 0) &&
       // Every thread is done too: no reply on its way, no cancelled task within its abortGrace.
       this.#executor.inFlight === 0 &&
       this.#finiteMaps === 0
@@ -678,7 +802,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   #abort(task: Task, reason: unknown): void {
     if (task.state === TaskState.Settled) return;
     const error = new AbortError(reason);
-    if (this.#queue.remove(task) || this.#limiter?.remove(task)) {
+    if (this.#queue.remove(task) || this.#limiter?.remove(task) || this.#lines?.remove(task) || this.#delayed?.remove(task)) {
       this.#ledger.settle(task, false, error);
       this.#afterRemoval();
       return;

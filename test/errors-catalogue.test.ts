@@ -33,6 +33,7 @@ const samples: Record<string, Error> = {
   RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
   SourceError: new errors.SourceError('pool.batch', 3, new Error('disk gone')),
   PipelineStageError: new errors.PipelineStageError(7, 1, 'resize', new RangeError('too big')),
+  CronPatternError: new errors.CronPatternError('61 * * * *', 'cannot be read', new RangeError('minute')),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
   FlowDefinitionError: new errors.FlowDefinitionError('a cycle', { node: 'a', cycle: ['a', 'b', 'a'] }),
