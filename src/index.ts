@@ -30,6 +30,10 @@ export {
   UnrecoverableError,
   PoisonTaskError,
   RetryHookError,
+  UnsupportedOptionError,
+  JobDataError,
+  JobFailedError,
+  PeerDependencyError,
 } from './errors.ts';
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';

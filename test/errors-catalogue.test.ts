@@ -31,6 +31,10 @@ const samples: Record<string, Error> = {
   UnrecoverableError: new errors.UnrecoverableError('no use trying again'),
   PoisonTaskError: new errors.PoisonTaskError('exits', [new errors.WorkerCrashError('exit', 7)], [new errors.WorkerCrashError('exit', 7)]),
   RetryHookError: new errors.RetryHookError('backoff', 'threw', [new Error('task failed')], new Error('hook')),
+  UnsupportedOptionError: new errors.UnsupportedOptionError('retry.retryOn', 'BullMQ decides retries from `attempts` alone.'),
+  JobDataError: new errors.JobDataError('input', 'input.when', 'a Date'),
+  JobFailedError: new errors.JobFailedError('7', 'boom'),
+  PeerDependencyError: new errors.PeerDependencyError('bullmq'),
   InvalidOptionTypeError: new errors.InvalidOptionTypeError('bad type'),
   InvalidOptionRangeError: new errors.InvalidOptionRangeError('bad range'),
 };
