@@ -7,7 +7,7 @@ import type { Job } from 'bullmq';
 import { createQueue, startWorker, JobDataError, JobFailedError, type Consumer, type DistributedQueue, type StartWorkerOptions } from '../src/distributed/index.ts';
 import { AbortError, PoolClosedError } from '../src/index.ts';
 import { fixture } from './helpers.ts';
-import { queueName, redisAvailable, useRedis } from './redis-server.ts';
+import { queueName, redisAvailable, useRedis } from './redis-harness.ts';
 import type * as tasks from './fixtures/distributed-tasks.ts';
 
 describe.skipIf(!redisAvailable())('BullMQ consumer on a tessera pool', () => {

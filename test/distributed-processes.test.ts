@@ -9,7 +9,7 @@ import { QueueEvents, Worker } from 'bullmq';
 import { createQueue, type DistributedQueue, type JobFailedError } from '../src/distributed/index.ts';
 import { createPool } from '../src/index.ts';
 import { fixture, track } from './helpers.ts';
-import { queueName, redisAvailable, useRedis } from './redis-server.ts';
+import { queueName, redisAvailable, useRedis } from './redis-harness.ts';
 import type * as tasks from './fixtures/distributed-tasks.ts';
 
 type Report = { ready?: true; active?: true; completed?: true; failed?: true; id?: string; result?: unknown; reason?: string };

@@ -13,7 +13,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { afterAll, beforeAll } from 'vitest';
 
 /** What to run to get one: printed when the binary is missing. */
 export const INSTALL_HINT = 'sudo apt-get install -y redis-server (Debian/Ubuntu) or brew install redis';
@@ -110,23 +109,3 @@ export class RedisServer {
   }
 }
 
-/**
- * A server for this test file: started before its first test, stopped after its last. The BullMQ
- * test files wrap their tests in `describe.skipIf(!redisAvailable())` and call this inside.
- */
-export function useRedis(): { readonly server: RedisServer } {
-  const handle = {} as { server: RedisServer };
-  beforeAll(async () => {
-    handle.server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await handle.server?.stop();
-  });
-  return handle;
-}
-
-let queues = 0;
-/** A queue name no other test in this process used. */
-export function queueName(label: string): string {
-  return `${label}-${process.pid}-${++queues}`;
-}

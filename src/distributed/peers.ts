@@ -16,5 +16,5 @@ async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
 }
 
 /** The `bullmq` module. */
-export const bullmq = await load('bullmq', () => import('bullmq'));
+export const bullmq: typeof import('bullmq') = await load('bullmq', () => import('bullmq'));
 await load('ioredis', () => import('ioredis'));
