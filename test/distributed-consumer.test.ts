@@ -3,7 +3,6 @@
 // and a `run` whose events never arrive.
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Job } from 'bullmq';
 import { createQueue, startWorker, JobDataError, JobFailedError, type Consumer, type DistributedQueue, type StartWorkerOptions } from '../src/distributed/index.ts';
 import { AbortError, PoolClosedError } from '../src/index.ts';
 import { fixture } from './helpers.ts';
