@@ -111,14 +111,17 @@ describe.skipIf(!redisAvailable())('BullMQ consumer on a tessera pool', () => {
     const { queue, consumer } = setup({ concurrency: 1 });
     let executions = 0;
     consumer.worker.on('active', () => executions++);
-    await consumer.worker.pause();
-    const first = queue.run('add', { a: 1, b: 2 }, { key: 'k1' });
-    const second = queue.run('add', { a: 100, b: 200 }, { key: 'k1' });
-    const third = queue.add('add', { a: 5, b: 5 }, { key: 'k2' });
-    await third;
+    await queue.queue.pause();
+    const [first, second] = await Promise.all([queue.add('add', { a: 1, b: 2 }, { key: 'k1' }), queue.add('add', { a: 100, b: 200 }, { key: 'k1' })]);
+    expect(second).toBe(first);
+    const other = await queue.add('add', { a: 5, b: 5 }, { key: 'k2' });
+    expect(other).not.toBe(first);
     expect(await queue.queue.count()).toBe(2);
-    consumer.worker.resume();
-    expect(await Promise.all([first, second])).toEqual([3, 3]);
+    // A run with the key while the job waits: it waits on that job, adding nothing.
+    const shared = queue.run('add', { a: 7, b: 7 }, { key: 'k1' });
+    await queue.queue.resume();
+    expect(await shared).toBe(3);
+    expect(await queue.queue.count()).toBe(0);
     expect(executions).toBe(2);
   });
 
@@ -153,21 +156,21 @@ describe.skipIf(!redisAvailable())('BullMQ consumer on a tessera pool', () => {
   });
 
   test('a run whose completion event never arrives settles from the job’s state (checkInterval)', async () => {
-    const { queue, consumer } = setup();
-    await consumer.worker.pause();
+    const { queue } = setup();
+    await queue.queue.pause();
     const running = queue.run('add', { a: 4, b: 4 }, { checkInterval: 50 });
     await expect.poll(() => queue.queue.count()).toBe(1);
     const waiting = (await queue.queue.getJobs(['prioritized']))[0]!;
     // Close the reader of events under the waiting run: nothing will tell it the job completed.
     await (await queue.events()).close();
-    consumer.worker.resume();
+    await queue.queue.resume();
     expect(await running).toBe(8);
     expect(await waiting.getState()).toBe('completed');
   });
 
   test('aborting a run whose job has not started removes the job', async () => {
-    const { queue, consumer } = setup();
-    await consumer.worker.pause();
+    const { queue } = setup();
+    await queue.queue.pause();
     const controller = new AbortController();
     const running = queue.run('add', { a: 1, b: 1 }, { signal: controller.signal });
     await expect.poll(() => queue.queue.count()).toBe(1);
@@ -178,8 +181,8 @@ describe.skipIf(!redisAvailable())('BullMQ consumer on a tessera pool', () => {
   });
 
   test('close() of the queue rejects waiting runs with PoolClosedError; later adds reject too', async () => {
-    const { queue, consumer } = setup();
-    await consumer.worker.pause();
+    const { queue } = setup();
+    await queue.queue.pause();
     const running = queue.run('add', { a: 1, b: 1 }).catch((e: unknown) => e);
     await expect.poll(() => queue.queue.count()).toBe(1);
     await queue.close();
