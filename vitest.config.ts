@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Worker threads are the unit under test; forks keep each test file's threads apart.
     pool: 'forks',
+    // One line when redis-server is missing (the BullMQ tests skip then); starts nothing.
+    globalSetup: ['test/redis-global-setup.ts'],
   },
 });

@@ -35,6 +35,10 @@ export const ErrorCodes = Object.freeze({
   FLOW_TIMEOUT: 'TESSERA_FLOW_TIMEOUT',
   FLOW_INPUT: 'TESSERA_FLOW_INPUT',
   CRON_PATTERN: 'TESSERA_CRON_PATTERN',
+  UNSUPPORTED_OPTION: 'TESSERA_UNSUPPORTED_OPTION',
+  JOB_DATA: 'TESSERA_JOB_DATA',
+  JOB_FAILED: 'TESSERA_JOB_FAILED',
+  PEER_DEPENDENCY: 'TESSERA_PEER_DEPENDENCY',
 } as const);
 
 /** One of the values of {@link ErrorCodes}. */
@@ -410,6 +414,65 @@ export class CronPatternError extends TesseraError {
       { cause },
     );
     this.pattern = pattern;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// BullMQ (`tessera-pool/bullmq`).
+
+/** A tessera option that BullMQ has no equivalent for (`tessera-pool/bullmq`): refused, never dropped. */
+export class UnsupportedOptionError extends TesseraError {
+  /** The option, e.g. `retry.retryOn`. */
+  readonly option: string;
+  constructor(option: string, advice: string) {
+    super(ErrorCodes.UNSUPPORTED_OPTION, `\`${option}\` has no BullMQ equivalent: ${advice}`);
+    this.option = option;
+  }
+}
+
+/** A job's input or result cannot travel through Redis as JSON (`tessera-pool/bullmq`); `path` says where. */
+export class JobDataError extends TesseraError {
+  /** `'input'` or `'result'`. */
+  readonly what: 'input' | 'result';
+  /** Where the offending value sits, e.g. `input.when` (a Date). */
+  readonly path: string;
+  constructor(what: 'input' | 'result', path: string, found: string) {
+    super(
+      ErrorCodes.JOB_DATA,
+      `The job's ${what} cannot travel through Redis: BullMQ stores it as JSON, and \`${path}\` is ${found}. Use plain objects, arrays, strings, finite numbers, booleans and null.`,
+    );
+    this.what = what;
+    this.path = path;
+  }
+}
+
+/** A job awaited with `queue.run` failed on a consumer (`tessera-pool/bullmq`); `failedReason` is BullMQ's. */
+export class JobFailedError extends TesseraError {
+  /** The BullMQ job id. */
+  readonly jobId: string;
+  /** The message of the job's last error, as BullMQ stored it. */
+  readonly failedReason: string;
+  /** The `code` of the job's last error (`TESSERA_TASK_TIMEOUT`, or the task's own), which a tessera consumer puts first in `failedReason`. */
+  readonly errorCode: string | undefined;
+  constructor(jobId: string, failedReason: string) {
+    super(ErrorCodes.JOB_FAILED, `Job ${jobId} failed: ${failedReason}`);
+    this.jobId = jobId;
+    this.failedReason = failedReason;
+    this.errorCode = /^([A-Z][A-Z0-9_]*): /.exec(failedReason)?.[1];
+  }
+}
+
+/** `tessera-pool/bullmq` was imported where `bullmq` or `ioredis` is not installed. */
+export class PeerDependencyError extends TesseraError {
+  /** The missing package. */
+  readonly packageName: string;
+  constructor(packageName: string, cause?: unknown) {
+    super(
+      ErrorCodes.PEER_DEPENDENCY,
+      `tessera-pool/bullmq needs the optional peer dependency \`${packageName}\`, which cannot be loaded: npm install bullmq ioredis`,
+      { cause },
+    );
+    this.packageName = packageName;
   }
 }
 

@@ -37,6 +37,10 @@ export {
   SourceError,
   PipelineStageError,
   CronPatternError,
+  UnsupportedOptionError,
+  JobDataError,
+  JobFailedError,
+  PeerDependencyError,
 } from './errors.ts';
 export type { BatchOptions, BatchProgress, BatchResult } from './batch.ts';
 export type { PipelineOptions, PipelineStage, PipelineResult } from './pipeline.ts';

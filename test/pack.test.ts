@@ -71,7 +71,7 @@ describe('npm pack', () => {
   test('ships every export (JavaScript and types), the wasm kernel, LICENSE and README', () => {
     const expected = [...exportTargets(), 'dist/workers/image/wasm/kernel.wasm', 'LICENSE', 'README.md', 'package.json'];
     expect(expected.filter((file) => !files.includes(file))).toEqual([]);
-    for (const subpath of ['.', './worker', './image', './image/partition']) {
+    for (const subpath of ['.', './worker', './image', './image/partition', './bullmq']) {
       expect(pkg.exports[subpath], `exports has no ${subpath}`).toMatchObject({ types: expect.stringMatching(/\.d\.ts$/), import: expect.stringMatching(/\.js$/) });
     }
     // The thread entry the executor starts (a file no export names).
@@ -195,4 +195,20 @@ console.log(taskModule('./tasks.ts', new URL('./src/quick-start.ts', import.meta
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/quick-start.ts'], { cwd: app, timeout: 60_000 });
     quickStartOutput(stdout);
   }, 120_000);
+
+  test('tessera-pool/bullmq: without bullmq and ioredis only its import fails, saying what to install; with them it loads', async () => {
+    const probe = `await import('tessera-pool');
+try {
+  const { startWorker, createQueue } = await import('tessera-pool/bullmq');
+  console.log('loaded', typeof startWorker, typeof createQueue);
+} catch (error) {
+  console.log(error.code, error.message);
+}`;
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const without = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app, env });
+    expect(without.stdout).toMatch(/^TESSERA_PEER_DEPENDENCY .*`bullmq`.*npm install bullmq ioredis\n$/);
+    for (const peer of ['bullmq', 'ioredis']) symlinkSync(join(root, 'node_modules', peer), join(app, 'node_modules', peer), 'dir');
+    const withPeers = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app, env });
+    expect(withPeers.stdout).toBe('loaded function function\n');
+  }, 60_000);
 });

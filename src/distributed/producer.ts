@@ -1,0 +1,129 @@
+/**
+ * The producer: typed jobs onto a BullMQ queue, named and shaped by the task module (`add` and
+ * `run` are typed from `typeof tasks` as `pool.run` is), with tessera's options mapped to BullMQ's
+ * (options-mapping.ts). A job's name is the task's name and its data the task's input, so a
+ * BullMQ dashboard shows what it runs, and jobs from any BullMQ producer reach a tessera consumer.
+ */
+import type { ConnectionOptions, Queue, QueueEvents } from 'bullmq';
+import { AbortError, PoolClosedError, UnsupportedOptionError } from '../errors.ts';
+import type { AnyTaskModule, TaskInput, TaskName, TaskResult } from '../types.ts';
+import { awaitOutcome, type PendingOutcome } from './job-outcome.ts';
+import { checkJsonData } from './json-data.ts';
+import { mapJobOptions, type JobOptions, type RunJobOptions } from './options-mapping.ts';
+import { bullmq } from './peers.ts';
+
+/** Options of {@link createQueue}. */
+export interface CreateQueueOptions {
+  /** The BullMQ queue's name (no `:`). */
+  name: string;
+  /** BullMQ's connection: `{ host, port, … }` (ioredis options) or an ioredis instance. */
+  connection: ConnectionOptions;
+  /** BullMQ's key prefix. @default 'bull' */
+  prefix?: string;
+}
+
+/** When a scheduled job runs: a cron pattern (with an optional IANA time zone), or every `every` ms. */
+export type Schedule = { cron: string; tz?: string } | { every: number };
+
+/** A BullMQ queue of the tasks of module `M`. */
+export class DistributedQueue<M extends object = AnyTaskModule> implements AsyncDisposable {
+  /** The BullMQ Queue (counts, job lookups, pause, clean, …). */
+  readonly queue: Queue;
+  readonly #settings: CreateQueueOptions;
+  #events: Promise<QueueEvents> | undefined;
+  readonly #waits = new Set<PendingOutcome>();
+  #closed = false;
+
+  /** @internal Use {@link createQueue}. */
+  constructor(options: CreateQueueOptions) {
+    this.#settings = { name: options.name, connection: options.connection, ...(options.prefix !== undefined && { prefix: options.prefix }) };
+    this.queue = new bullmq.Queue(this.#settings.name, { connection: this.#settings.connection, ...(this.#settings.prefix !== undefined && { prefix: this.#settings.prefix }) });
+  }
+
+  /**
+   * Adds a job running task `name` with `input`; resolves with its job id once Redis has it. With
+   * `key`, a job already waiting or running under that key is not added again: its id comes back.
+   */
+  async add<K extends TaskName<M>>(name: K, input: TaskInput<M, K>, options?: JobOptions): Promise<string> {
+    const { opts } = mapJobOptions(name, options, 'add');
+    return this.#add(name, input, opts);
+  }
+
+  async #add(name: string, input: unknown, opts: ReturnType<typeof mapJobOptions>['opts']): Promise<string> {
+    if (this.#closed) throw new PoolClosedError();
+    checkJsonData('input', input);
+    const job = await this.queue.add(name, input, opts);
+    return job.id!;
+  }
+
+  /**
+   * Adds a job and waits for its outcome: resolves with the task's result, or rejects with
+   * `JobFailedError` once its attempts are spent, `AbortError` when `signal` aborts.
+   */
+  async run<K extends TaskName<M>>(name: K, input: TaskInput<M, K>, options?: RunJobOptions): Promise<TaskResult<M, K>> {
+    const mapped = mapJobOptions(name, options, 'run');
+    if (mapped.signal?.aborted) throw new AbortError(mapped.signal.reason);
+    // Listening before the job exists: its events cannot come before the reader.
+    const events = await this.events();
+    const jobId = await this.#add(name, input, mapped.opts);
+    const wait = awaitOutcome({ queue: this.queue, events, jobId, signal: mapped.signal, onProgress: mapped.onProgress, checkInterval: mapped.checkInterval, checkNow: mapped.opts.jobId !== undefined });
+    this.#waits.add(wait);
+    try {
+      return (await wait.promise) as TaskResult<M, K>;
+    } finally {
+      this.#waits.delete(wait);
+    }
+  }
+
+  /** Adds (or replaces) a job scheduler `id`: task `name` with `input`, on `when` (BullMQ job schedulers). */
+  async schedule<K extends TaskName<M>>(id: string, when: Schedule, name: K, input: TaskInput<M, K>, options?: JobOptions): Promise<void> {
+    const { opts } = mapJobOptions(name, options, 'add');
+    if (opts.jobId !== undefined || opts.deduplication !== undefined) {
+      throw new UnsupportedOptionError('key', 'a scheduler makes one job per run, with an id of its own; leave `key` out.');
+    }
+    if (opts.delay !== undefined) {
+      throw new UnsupportedOptionError('delay', 'a scheduler starts each job when `when` says; leave `delay` out.');
+    }
+    checkJsonData('input', input);
+    const repeat = 'cron' in when ? { pattern: when.cron, ...(when.tz !== undefined && { tz: when.tz }) } : { every: when.every };
+    await this.queue.upsertJobScheduler(id, repeat, { name, data: input, opts });
+  }
+
+  /** Removes job scheduler `id`; resolves with whether there was one. */
+  unschedule(id: string): Promise<boolean> {
+    return this.queue.removeJobScheduler(id);
+  }
+
+  /** The QueueEvents that `run` listens on, created on first use and ready (listening) when it resolves. */
+  events(): Promise<QueueEvents> {
+    this.#events ??= (async () => {
+      const events = new bullmq.QueueEvents(this.#settings.name, { connection: this.#settings.connection, ...(this.#settings.prefix !== undefined && { prefix: this.#settings.prefix }) });
+      // Errors here are connection errors; each wait reads the job's state until Redis answers again.
+      events.on('error', () => {});
+      await events.waitUntilReady();
+      return events;
+    })();
+    return this.#events;
+  }
+
+  /**
+   * Closes the connections. Runs still waiting reject with `PoolClosedError` (their jobs go on in
+   * Redis); later `add` and `run` reject with it too.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const wait of this.#waits) wait.cancel(new PoolClosedError());
+    const events = this.#events;
+    await Promise.all([this.queue.close(), events?.then((e) => e.close(), () => undefined)]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** A typed producer of jobs on BullMQ queue `name`: `createQueue<typeof tasks>({ name, connection })`. */
+export function createQueue<M extends object = AnyTaskModule>(options: CreateQueueOptions): DistributedQueue<M> {
+  return new DistributedQueue<M>(options);
+}
