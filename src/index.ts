@@ -34,3 +34,19 @@ export {
 export type { MapOptions } from './map.ts';
 export type { Partitioner, Partitions } from './partition.ts';
 export { taskModule } from './module-url.ts';
+export {
+  channelNames,
+  PoolEvents,
+  type PoolEventMap,
+  type TaskOutcome,
+  type ThreadExitReason,
+  type TaskDispatchEvent,
+  type TaskSettleEvent,
+  type TaskRetryEvent,
+  type ThreadStartEvent,
+  type ThreadExitEvent,
+  type ThreadRecycleEvent,
+  type RunTraceContext,
+} from './events.ts';
+export type { TaskCounts, ThreadExits, EventLoopStats } from './metrics.ts';
+export type { DurationSummary } from './histogram.ts';

@@ -23,6 +23,7 @@ import {
   type ThreadExitReason,
 } from './events.ts';
 import { Histogram, type DurationSummary } from './histogram.ts';
+import type { PoolStats } from './pool.ts';
 import type { Task } from './task.ts';
 
 /** A task name's settles by outcome, and its retries. */
@@ -42,7 +43,7 @@ export type ThreadExits = Record<ThreadExitReason, number>;
 
 /** The main thread's event loop, over a window. */
 export interface EventLoopStats {
-  /** Event-loop delay (`perf_hooks.monitorEventLoopDelay`, 20 ms resolution), in ms. */
+  /** Event-loop delay in ms: `perf_hooks.monitorEventLoopDelay`'s samples (every 20 ms) less those 20 ms. */
   delay: DurationSummary;
   /** Share of the window the event loop was busy, 0 to 1 (`performance.eventLoopUtilization`). */
   utilization: number;
@@ -99,10 +100,14 @@ function outcomeOf(ok: boolean, error: unknown): TaskOutcome {
   return 'failed';
 }
 
+/**
+ * Node's samples are the intervals between the monitor's timer ticks, so an idle loop reads about the
+ * resolution: what is left after it is the delay.
+ */
 function delaySummary(histogram: IntervalHistogram): DurationSummary {
   const count = histogram.count;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
-  const ms = (ns: number): number => ns / 1e6;
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
   return {
     count,
     min: ms(histogram.min),
@@ -114,8 +119,16 @@ function delaySummary(histogram: IntervalHistogram): DurationSummary {
   };
 }
 
+/** What this file adds to `stats()`. */
+export type ObservedStats = WindowStats & { waitTime: DurationSummary; runTime: DurationSummary; tasks: Record<string, TaskCounts>; threadExits: ThreadExits };
+
+/** The pool's counts that `stats()` reports beside these. */
+export type PoolCounts = Omit<PoolStats, keyof ObservedStats>;
+
 export class Metrics {
   readonly events = new PoolEvents();
+  /** The pool's counts, read without moving any window. */
+  readonly counts: () => PoolCounts;
   readonly #pool: object;
   readonly #names = new Map<string, NameRecord>();
   readonly #exits: ThreadExits = { idle: 0, retire: 0, crash: 0, cancel: 0, close: 0 };
@@ -132,8 +145,9 @@ export class Metrics {
   /** `stats()`'s window. */
   readonly #own: Window;
 
-  constructor(pool: object, slots: number) {
+  constructor(pool: object, slots: number, counts: () => PoolCounts) {
     this.#pool = pool;
+    this.counts = counts;
     this.#slots = slots;
     this.#own = this.window();
   }
@@ -257,7 +271,7 @@ export class Metrics {
   }
 
   /** What `stats()` adds to the pool's counts; moves `stats()`'s window to now. */
-  snapshot(): WindowStats & { waitTime: DurationSummary; runTime: DurationSummary; tasks: Record<string, TaskCounts>; threadExits: ThreadExits } {
+  snapshot(): ObservedStats {
     const { wait, run } = this.durations();
     const tasks: Record<string, TaskCounts> = {};
     for (const [name, record] of this.#names) {

@@ -23,7 +23,7 @@ import type { PoolEvents } from './events.ts';
 import { Executor } from './executor.ts';
 import type { DurationSummary } from './histogram.ts';
 import { Execution, KeyRegistry } from './idempotency.ts';
-import { bindMetrics, Metrics, type EventLoopStats, type TaskCounts, type ThreadExits } from './metrics.ts';
+import { bindMetrics, Metrics, type EventLoopStats, type PoolCounts, type TaskCounts, type ThreadExits } from './metrics.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
 import { checkRunOptions, noRunOptions, readOption, resolvePoolOptions, type PoolOptions, type RateLimits, type ResolvedPoolOptions, type RunOptions, type RunSettings } from './options.ts';
 import { checkPartitions, FanOut, type Partitions } from './partition.ts';
@@ -133,7 +133,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
     this.#signals = new SignalWatch<Task>((task, reason) => this.#abort(task, reason));
     this.#keys = new KeyRegistry(resolved.maxKeys, (task, priority) => this.#queue.raise(task, priority));
-    this.#metrics = new Metrics(this, resolved.maxThreads * resolved.concurrentTasksPerWorker);
+    this.#metrics = new Metrics(this, resolved.maxThreads * resolved.concurrentTasksPerWorker, () => this.#counts());
     bindMetrics(this, this.#metrics);
     this.#ledger = new Ledger({
       released: (task) => this.#signals.release(task),
@@ -483,6 +483,11 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   }
 
   stats(): PoolStats {
+    return { ...this.#counts(), ...this.#metrics.snapshot() };
+  }
+
+  /** The part of `stats()` that reading does not change (the Prometheus entry reads it too). */
+  #counts(): PoolCounts {
     const threads = this.#executor.threads;
     const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
     const ledger = this.#ledger;
@@ -503,7 +508,6 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
       failed: ledger.failed,
       shared: this.#keys.shared,
       retired: this.#executor.retired,
-      ...this.#metrics.snapshot(),
     };
   }
 
