@@ -152,7 +152,10 @@ export const threadStartChannel = diagnostics.channel(channelNames.threadStart);
 export const threadExitChannel = diagnostics.channel(channelNames.threadExit);
 export const threadRecycleChannel = diagnostics.channel(channelNames.threadRecycle);
 
-/** Any subscriber on the run's tracing channel (`TracingChannel#hasSubscribers` is missing before Node 20.13). */
+/**
+ * A tracer listens on the run's channel: it subscribes `start` (where a span begins) or `asyncEnd`
+ * (where it ends). Two getters per admission; `TracingChannel#hasSubscribers` is missing before Node 20.13.
+ */
 export function tracingRuns(): boolean {
-  return runChannel.start.hasSubscribers || runChannel.asyncEnd.hasSubscribers || runChannel.error.hasSubscribers || runChannel.end.hasSubscribers || runChannel.asyncStart.hasSubscribers;
+  return runChannel.start.hasSubscribers || runChannel.asyncEnd.hasSubscribers;
 }
