@@ -26,6 +26,8 @@ import {
   type CrashReason,
   type ImageErrorCode,
 } from './errors.ts';
+import type { ThreadExitReason } from './events.ts';
+import type { Metrics } from './metrics.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import { openLink } from './callbacks.ts';
 import { reportProgress } from './progress.ts';
@@ -212,10 +214,17 @@ export class Executor {
   readonly #prefetch: number;
   /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
   readonly sizer: Sizer;
+  /** Told of threads starting and exiting, and of busy slots (`metrics.ts`). */
+  readonly #metrics: Metrics;
+  /** Threads piscina terminated (idle reaping, an aborted run, the pool's end) that have not exited yet, with why. */
+  readonly #terminated = new Map<number, ThreadExitReason>();
+  /** Set while this file aborts a running batch's request: piscina then terminates its thread. */
+  #cancelling = false;
 
-  constructor(options: ResolvedPoolOptions, host: ExecutorHost, ledger: Ledger) {
+  constructor(options: ResolvedPoolOptions, host: ExecutorHost, ledger: Ledger, metrics: Metrics) {
     this.#host = host;
     this.#ledger = ledger;
+    this.#metrics = metrics;
     this.#abortGrace = options.abortGrace;
     this.#modulePath = options.module.href;
     const perThread = options.concurrentTasksPerWorker + options.prefetch;
@@ -244,6 +253,10 @@ export class Executor {
     });
     this.#piscina.on('message', (message: unknown) => this.#onMessage(message));
     this.#piscina.on('workerCreate', (created: { id: number }) => this.#watchThread(created.id));
+    // Synchronous inside piscina's terminate(); a thread already gone (id -1) is one that died on its own.
+    this.#piscina.on('workerDestroy', (thread: { id: number }) => {
+      if (thread.id !== -1) this.#terminated.set(thread.id, this.#destroyed ? 'close' : this.#cancelling ? 'cancel' : 'idle');
+    });
     // A thread that dies with no task on it (an error thrown from a stray timer, say) is replaced by
     // piscina; there is no caller to tell, and an unhandled 'error' event would kill the process.
     this.#piscina.on('error', () => {});
@@ -398,7 +411,7 @@ export class Executor {
     // The balancer notes the thread it picks, for #steal, and to tell a request a retired thread held.
     if (this.#prefetch > 0 || this.#recycling) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     this.#batches.set(id, batch);
-    this.#inFlight++;
+    this.#metrics.slots(++this.#inFlight, batch.sentAt);
     openSlot(this.#slots, slot, id);
     let transfer = tasks.length === 1 ? first.transfer : undefined;
     if (link !== undefined) transfer = transfer === undefined ? [link.port] : [...transfer, link.port];
@@ -425,13 +438,23 @@ export class Executor {
     // piscina's abort reason is never read (the caller was told already): no user value goes there.
     const controller = batch.controller;
     if (this.#abortGrace === 0) {
-      controller.abort();
+      this.#abort(controller);
       return;
     }
-    batch.graceTimer = setTimeout(() => controller.abort(), this.#abortGrace);
+    batch.graceTimer = setTimeout(() => this.#abort(controller), this.#abortGrace);
     // The task may already run even if its start notice is still on its way: the notice then
     // forwards the cancel. One not started when the grace ends is dropped from piscina's queue.
     if (batch.thread !== undefined) this.#forwardCancel(batch);
+  }
+
+  /** Aborts a tracked batch's request; piscina terminates the thread if it runs it (an exit for `cancel`). */
+  #abort(controller: AbortController): void {
+    this.#cancelling = true;
+    try {
+      controller.abort();
+    } finally {
+      this.#cancelling = false;
+    }
   }
 
   /**
@@ -554,6 +577,7 @@ export class Executor {
   #watchThread(id: number): void {
     const worker = this.#piscina.threads.find((thread) => thread.threadId === id) as Worker | undefined;
     if (worker === undefined) return;
+    this.#metrics.threadStarted(id);
     // piscina's listeners were attached first, so it has already rejected the thread's tasks when
     // these run; the rejections are handled in microtasks after, by which time the death is recorded.
     worker.on('error', (error: unknown) => {
@@ -576,6 +600,9 @@ export class Executor {
       this.#cancelPorts.delete(id);
       const retired = this.#retiring.delete(id);
       const death = this.#deaths.get(id);
+      const terminated = this.#terminated.get(id);
+      this.#terminated.delete(id);
+      const reason = retired ? 'retire' : death !== undefined ? 'crash' : (terminated ?? 'crash');
       if (death === undefined) {
         // A retirement counts as a death for `deathsAtSend` too: requests it held unclaimed failed
         // because the thread ended, not because they could not be sent.
@@ -588,6 +615,7 @@ export class Executor {
       }
       // Every failed batch of this thread was handled in the microtasks after its death.
       setImmediate(() => this.#deaths.delete(id));
+      this.#metrics.threadExited(id, reason, exitCode);
     });
   }
 
@@ -645,6 +673,7 @@ export class Executor {
       }
       case Kind.Retire:
         this.#retiring.add(notice[3]);
+        this.#metrics.threadRecycling(notice[3]);
         return;
     }
   }
@@ -694,7 +723,7 @@ export class Executor {
   #release(batch: Batch): boolean {
     if (batch.released) return false;
     batch.released = true;
-    this.#inFlight--;
+    this.#metrics.slots(--this.#inFlight);
     this.#freeSlots.push(batch.slot);
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
     return true;

@@ -64,3 +64,19 @@ export {
   type FlowOptions,
   type FlowArgs,
 } from './flow.ts';
+export {
+  channelNames,
+  PoolEvents,
+  type PoolEventMap,
+  type TaskOutcome,
+  type ThreadExitReason,
+  type TaskDispatchEvent,
+  type TaskSettleEvent,
+  type TaskRetryEvent,
+  type ThreadStartEvent,
+  type ThreadExitEvent,
+  type ThreadRecycleEvent,
+  type RunTraceContext,
+} from './events.ts';
+export type { TaskCounts, ThreadExits, EventLoopStats } from './metrics.ts';
+export type { DurationSummary } from './histogram.ts';

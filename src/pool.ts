@@ -23,9 +23,12 @@ import {
   TaskTimeoutError,
   UnknownTaskError,
 } from './errors.ts';
+import type { PoolEvents } from './events.ts';
 import { Executor } from './executor.ts';
 import { runFlow, type Flow, type FlowArgs, type FlowReport } from './flow.ts';
+import type { DurationSummary } from './histogram.ts';
 import { Execution, KeyRegistry } from './idempotency.ts';
+import { bindMetrics, Metrics, type EventLoopStats, type PoolCounts, type TaskCounts, type ThreadExits } from './metrics.ts';
 import { mapArray, mapStream, checkMapOptions, type MapOptions, type MapSettings } from './map.ts';
 import { runBatch, type BatchOptions, type BatchResult, type RunSubmitter } from './batch.ts';
 import { runPipeline, type PipelineOptions, type PipelineResult, type PipelineStage } from './pipeline.ts';
@@ -77,6 +80,20 @@ export interface PoolStats {
    * `maxHeapPerThreadMb` (each replaced by a fresh one). Threads that died are not counted here.
    */
   retired: number;
+  /** Milliseconds from admission (or a retry's end of backoff) to dispatch, of every attempt that ran, since the pool started. */
+  waitTime: DurationSummary;
+  /** Milliseconds from dispatch to settle of every attempt that ran, since the pool started. */
+  runTime: DurationSummary;
+  /** Tasks settled per second since the previous `stats()` call (or since the pool started). */
+  throughput: number;
+  /** Busy share of the run slots (`maxThreads × concurrentTasksPerWorker`), 0 to 1, since the previous `stats()` call. */
+  utilization: number;
+  /** Per task name (map chunks count one each): settles by outcome, and retries, since the pool started. */
+  tasks: Record<string, TaskCounts>;
+  /** Threads that exited since the pool started, by reason. */
+  threadExits: ThreadExits;
+  /** The main thread's event-loop delay and utilization since the previous `stats()` call, measured while the pool is open. */
+  eventLoop: EventLoopStats;
 }
 
 /** `createPool`'s options: the limits and partitioners are keyed by the module's task names. */
@@ -103,6 +120,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
   /** Set when the pool has a `retry` or `retries` option; without them, admission pays one check. */
   readonly #retryDefaults: true | undefined;
   readonly #ready: Promise<readonly string[]>;
+  readonly #metrics: Metrics;
   #names: ReadonlySet<string> | undefined;
   #loadError: ModuleLoadError | undefined;
   #state: State = State.Open;
@@ -134,13 +152,15 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     this.#queue = new PriorityQueue(resolved.maxQueue, resolved.priorityAging);
     this.#signals = new SignalWatch<Task>((task, reason) => this.#abort(task, reason));
     this.#keys = new KeyRegistry(resolved.maxKeys, (task, priority) => this.#queue.raise(task, priority));
+    this.#metrics = new Metrics(this, resolved.maxThreads * resolved.concurrentTasksPerWorker, () => this.#counts());
+    bindMetrics(this, this.#metrics);
     this.#ledger = new Ledger({
       released: (task) => this.#signals.release(task),
       drained: () => {
         if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#resolveIdle();
       },
       retry: (task) => this.#retry(task),
-    });
+    }, this.#metrics);
     this.#executor = new Executor(
       resolved,
       {
@@ -164,6 +184,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         },
       },
       this.#ledger,
+      this.#metrics,
     );
     this.#fanOut = partitions && new FanOut(partitions, this.#ledger, { cancel: (part, reason) => this.#executor.cancel(part, reason) });
     this.#limiter = resolved.rateLimits && new RateLimiter(resolved.rateLimits, () => this.#pump());
@@ -618,7 +639,17 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Task and thread lifecycle events (`taskDispatch`, `taskSettle`, `taskRetry`, `threadStart`, `threadExit`, `threadRecycle`). */
+  get events(): PoolEvents {
+    return this.#metrics.events;
+  }
+
   stats(): PoolStats {
+    return { ...this.#counts(), ...this.#metrics.snapshot() };
+  }
+
+  /** The part of `stats()` that reading does not change (the Prometheus entry reads it too). */
+  #counts(): PoolCounts {
     const threads = this.#executor.threads;
     const busy = Math.min(threads, Math.ceil(this.#executor.inFlight / this.#options.concurrentTasksPerWorker));
     const ledger = this.#ledger;
@@ -672,6 +703,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         this.#state = State.Closed;
         this.#limiter?.dispose();
         this.#ledger.dispose();
+        this.#metrics.stop();
         await this.#executor.destroy();
       }
     });
@@ -700,6 +732,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     for (const task of ledger.waitingTasks()) ledger.settle(task, false, error);
     this.#wakeAllProducers();
     ledger.dispose();
+    this.#metrics.stop();
     this.#destroying = this.#executor.destroy();
     this.#resolveIdle();
     return this.#destroying;

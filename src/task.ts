@@ -8,6 +8,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { Callbacks, Link } from './callbacks.ts';
 import { PoolDestroyedError } from './errors.ts';
+import type { RunTraceContext } from './events.ts';
+import type { Metrics } from './metrics.ts';
 import type { QueueEntry } from './queue.ts';
 import { decide, retryTimers, RetryState, type RetryPolicy } from './retry.ts';
 import { Flag } from './worker/protocol.ts';
@@ -105,6 +107,11 @@ export class Task implements QueueEntry {
   solo: boolean;
   /** Its callbacks' channel while it is on a thread (`callbacks.ts`); closed when it settles or goes back. */
   link: Link | undefined = undefined;
+  /** performance.now() when it was admitted, or its backoff ended; and when its attempt left for a thread (counted tasks). */
+  queuedAt = 0;
+  sentAt = 0;
+  /** Its `tessera-pool:run` tracing context, when a tracer listened as it was admitted (`events.ts`). */
+  trace: RunTraceContext | undefined = undefined;
 
   readonly name: string;
   readonly input: unknown;
@@ -197,6 +204,8 @@ export class Ledger {
   readonly #waiting = new Set<Task>();
   #disposed = false;
   readonly #hooks: LedgerHooks;
+  /** Timings, outcome counts, events (`metrics.ts`): told of counted tasks only. */
+  readonly #metrics: Metrics;
   /**
    * Ref'd while a counted task is on a thread. piscina unrefs a thread once its reply is in, but
    * results posted on the thread's other port may still be on their way, and a partitioned run or a
@@ -204,13 +213,17 @@ export class Ledger {
    */
   readonly #keepAlive = setInterval(() => {}, 2 ** 30).unref();
 
-  constructor(hooks: LedgerHooks) {
+  constructor(hooks: LedgerHooks, metrics: Metrics) {
     this.#hooks = hooks;
+    this.#metrics = metrics;
   }
 
   /** A task was admitted. */
   admit(task: Task): void {
-    if (task.counted) this.accepted++;
+    if (!task.counted) return;
+    this.accepted++;
+    task.queuedAt = performance.now();
+    task.trace = this.#metrics.admitted(task);
   }
 
   /** The task left for a thread in `batch` (with its callbacks' `link`), or (no batch) a partitioned run's parts went out. */
@@ -218,7 +231,10 @@ export class Ledger {
     task.state = TaskState.Dispatched;
     task.batch = batch;
     task.link = link;
-    if (task.counted && this.running++ === 0) this.#keepAlive.ref();
+    if (!task.counted) return;
+    if (this.running++ === 0) this.#keepAlive.ref();
+    task.sentAt = batch === undefined ? performance.now() : batch.sentAt;
+    this.#metrics.dispatched(task);
   }
 
   /**
@@ -274,7 +290,7 @@ export class Ledger {
           // destroy() ran inside the policy's functions, after this task had left its thread's books.
           value = new PoolDestroyedError();
         } else {
-          this.#wait(task, verdict.delay);
+          this.#wait(task, verdict.delay, value);
           return false;
         }
       }
@@ -294,6 +310,7 @@ export class Ledger {
 
   /** The settle itself: counts, releases, then the caller's promise. */
   #close(task: Task, ok: boolean, value: unknown): void {
+    const ran = task.state === TaskState.Dispatched;
     task.state = TaskState.Settled;
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
@@ -310,10 +327,12 @@ export class Ledger {
     // callers of #close tell them after), so its reactions run first: onIdle() never resolves ahead
     // of a run's own handlers.
     task.finish(ok, value);
+    // After the caller's promise settled, so a listener sees the pool's counts with this task in them.
+    if (task.counted) this.#metrics.settled(task, ok, value, ran);
   }
 
-  /** An attempt failed and the policy retries it after `delay` ms: off its thread, onto a timer. */
-  #wait(task: Task, delay: number): void {
+  /** An attempt failed (with `error`) and the policy retries it after `delay` ms: off its thread, onto a timer. */
+  #wait(task: Task, delay: number, error: unknown): void {
     const wasRunning = task.state === TaskState.Dispatched;
     task.state = TaskState.Waiting;
     task.batch = undefined;
@@ -333,11 +352,13 @@ export class Ledger {
       this.#stopWaiting(task);
       task.state = TaskState.Queued;
       task.retry!.attempts++;
+      task.queuedAt = performance.now();
       this.#hooks.retry(task);
     }, delay);
     task.backoff = () => timers.clear(handle);
     // Waiting counts as not idle (the pool asks `retrying`), so whoever hears of the drain waits on.
     if (task.counted && wasRunning && this.#left()) this.#hooks.drained();
+    if (task.counted) this.#metrics.retried(task, error, delay, wasRunning);
   }
 
   #stopWaiting(task: Task): void {
