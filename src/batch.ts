@@ -10,6 +10,7 @@
  * timeout), which is what a larger `concurrency` buys for tiny items (see bench/pipeline.ts).
  */
 import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
+import { callContained } from './contain.ts';
 import { AbortError, InvalidOptionTypeError, TaskTimeoutError } from './errors.ts';
 import { checkInteger, checkRunOptions, readOption, type RunOptions, type RunSettings } from './options.ts';
 import { END, ItemSource } from './source.ts';
@@ -148,13 +149,10 @@ class ProgressReporter {
     const progress = this.#read();
     if (progress.done === this.#reported) return;
     this.#reported = progress.done;
-    try {
-      const returned = this.#callback(progress);
-      if (returned instanceof Promise) returned.catch((error: unknown) => this.#warn(error));
-    } catch (error) {
-      this.#warn(error);
-    }
+    callContained(this.#warnOnce, this.#callback, progress);
   }
+
+  readonly #warnOnce = (error: unknown): void => this.#warn(error);
 
   #warn(error: unknown): void {
     if (this.#warned) return;

@@ -19,6 +19,7 @@
  */
 import { Cron } from 'croner';
 import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
+import { callContained } from './contain.ts';
 import type { Deadline, DueTimers } from './due-timers.ts';
 import { AbortError, CronPatternError } from './errors.ts';
 import { checkRunOptions, fail, readOption, type RunOptions, type RunSettings } from './options.ts';
@@ -289,19 +290,7 @@ export class Schedule implements ScheduleHandle {
   /** Calls a user callback; what it throws, or a promise it returns rejects with, is a warning. */
   #call(callback: (value: never, fireDate: Date) => unknown, label: string, value: unknown, fireDate: Date): void {
     const warn = (error: unknown): void => this.#warn(`\`${label}\` of schedule \`${this.pattern}\` threw; ignored, the schedule goes on. ${describeValue(error)}`);
-    let returned: unknown;
-    try {
-      returned = callback(value as never, fireDate);
-    } catch (error) {
-      warn(error);
-      return;
-    }
-    // typeof runs no user code; the promise machinery reads `then` itself, and a throwing getter rejects.
-    if ((typeof returned === 'object' && returned !== null) || typeof returned === 'function') {
-      Promise.resolve()
-        .then(() => returned)
-        .catch(warn);
-    }
+    callContained(warn, callback, value as never, fireDate);
   }
 
   #warn(message: string): void {

@@ -9,6 +9,7 @@
  * anything early (a deadline fires only once the clock has reached it).
  */
 import type { RateLimitClock } from './rate-limit.ts';
+import { describeValue } from './worker/wire-error.ts';
 
 /** Where deadlines read the time (epoch milliseconds) and set their timer. */
 export type DueClock = RateLimitClock;
@@ -120,7 +121,7 @@ export class DueTimers {
       } catch (error) {
         // The fires are the pool's own code, which settles through the ledger and guards user code;
         // were one to throw, the deadlines after it must still fire, and the host must not die.
-        process.emitWarning(`A deadline's callback threw: ${String(error)}`, 'TesseraWarning');
+        process.emitWarning(`A deadline's callback threw: ${describeValue(error)}`, 'TesseraWarning');
       }
     }
     if (this.#timer === undefined) this.#arm();

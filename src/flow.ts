@@ -19,6 +19,7 @@
  * a signal, so nodes keep batching and prefetch).
  */
 import type { Pool } from './pool.ts';
+import { callContained } from './contain.ts';
 import { AbortError, FlowDefinitionError, FlowFailedError, FlowInputError, FlowTimeoutError, InvalidOptionTypeError } from './errors.ts';
 import { checkRunOptions, readOption, type RunOptions } from './options.ts';
 import type { TaskInput, TaskName, TaskResult } from './types.ts';
@@ -569,13 +570,10 @@ class FlowRun {
   #emit(event: FlowEvent): void {
     const onEvent = this.#settings.onEvent;
     if (onEvent === undefined) return;
-    try {
-      const returned = onEvent(event);
-      if (returned instanceof Promise) returned.catch((error: unknown) => this.#warn(error));
-    } catch (error) {
-      this.#warn(error);
-    }
+    callContained(this.#warnOnce, onEvent, event);
   }
+
+  readonly #warnOnce = (error: unknown): void => this.#warn(error);
 
   #warn(error: unknown): void {
     if (this.#warned) return;

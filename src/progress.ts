@@ -11,6 +11,7 @@
  * `'warning'` event); the run goes on and settles as if nothing happened.
  */
 import type { Task } from './task.ts';
+import { callContained } from './contain.ts';
 import { describeValue } from './worker/wire-error.ts';
 
 /** Runs that already warned about their `onProgress`: one warning per run. */
@@ -18,12 +19,7 @@ const warned = new WeakSet<Task>();
 
 /** Calls the run's `onProgress` with `value`, containing whatever it does. */
 export function reportProgress(task: Task, value: unknown): void {
-  try {
-    const returned = task.onProgress!(value);
-    if (returned instanceof Promise) returned.catch((error: unknown) => warn(task, error));
-  } catch (error) {
-    warn(task, error);
-  }
+  callContained((error) => warn(task, error), task.onProgress!, value);
 }
 
 function warn(task: Task, error: unknown): void {

@@ -50,3 +50,21 @@ test('an onProgress that returns a rejected promise does not make an unhandled r
   expect(hostFaults().length).toBe(faults);
   expect(warnings.some((w) => w.message.includes('async boom'))).toBe(true);
 });
+
+test('an onProgress that returns a Proxy whose traps throw, or a thenable whose then throws, is contained', async () => {
+  const pool = makePool<typeof tasks>('progress.ts');
+  const faults = hostFaults().length;
+  const trap = (): never => {
+    throw new Error('trap');
+  };
+  // `instanceof Promise` would run getPrototypeOf; reading `then` runs get: both throw here.
+  const proxy = new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap });
+  const thenable = Object.defineProperty({}, 'then', { get: trap });
+  let calls = 0;
+  const result = await pool.run('steps', { n: 50 }, { onProgress: () => (calls++ % 2 === 0 ? proxy : thenable) });
+  expect(result).toBe('done');
+  expect(calls).toBeGreaterThan(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(hostFaults().length).toBe(faults);
+  expect(warnings.filter((w) => w.name === 'TesseraWarning' && w.message.includes('onProgress'))).toHaveLength(1);
+});
