@@ -535,7 +535,9 @@ export class Executor {
     if (this.#stopped === undefined) {
       this.#destroyed = true;
       clearTimeout(this.#stealTimer);
-      for (const batch of this.#batches.values()) if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+      // Their results will never be read now: their slots are free (a batch whose reply came before
+      // its result notices holds its slot until they come; without this, close() would wait for ever).
+      for (const batch of this.#batches.values()) this.#release(batch);
       this.#batches.clear();
       for (const port of this.#cancelPorts.values()) port.close();
       this.#cancelPorts.clear();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { createPool, ModuleLoadError, ModuleNotFoundError, TesseraError } from '../src/index.ts';
-import { fixture, makePool, nextTurn, track } from './helpers.ts';
+import { fixture, makePool, nextTurn, track, within } from './helpers.ts';
 
 // A module with a syntax error cannot live in test/fixtures/ (tsc and eslint check that folder), so it
 // is written to a temporary folder.
@@ -59,6 +59,19 @@ test.each([
   // Closing such a pool still works.
   await pool.close();
 });
+
+test('close() resolves after a load failure that raced runs in flight (100 rounds): no slot is left held', async () => {
+  // A run's reply can come before its result notice; the load failure then drops the notice with
+  // the pool's threads. The slot that waited for it must be freed, or close() waits for ever (2 in
+  // 150 rounds hung before the fix).
+  for (let round = 0; round < 100; round++) {
+    const pool = track(createPool({ module: pathToFileURL(syntaxError), maxThreads: 1, minThreads: 1 }));
+    const early = Array.from({ length: 3 }, () => pool.run('never').catch((e: unknown) => e));
+    await pool.ready().catch(() => {});
+    for (const error of await Promise.all(early)) expect(error).toBeInstanceOf(ModuleLoadError);
+    await within(pool.close(), 5_000, `round ${round}'s close()`);
+  }
+}, 120_000);
 
 test('a module that loads: ready() resolves with its task names', async () => {
   const pool = makePool('echo.ts');
