@@ -329,7 +329,7 @@ interface NodeState {
 }
 
 /** Checked `pool.flow` options. */
-interface FlowSettings {
+export interface FlowSettings {
   readonly signal: AbortSignal | undefined;
   readonly timeout: number | undefined;
   readonly onEvent: ((event: FlowEvent) => unknown) | undefined;
@@ -349,16 +349,38 @@ function checkFlowOptions(options: unknown): FlowSettings {
   return { signal: checked.signal, timeout: checked.timeout, onEvent: onEvent as FlowSettings['onEvent'] };
 }
 
-/** Runs `flow` on `pool` (what `pool.flow` delegates to). Never throws: every problem is a rejection. */
-export async function runFlow(pool: Pool<any>, flow: Flow<any, any, any, any>, input: unknown, options?: FlowOptions): Promise<FlowReport> {
+/**
+ * What runs a flow's nodes: a pool, or a BullMQ queue (`queue.flow`). The flow only decides when to
+ * call `run` and with what, so the same `Flow` runs on either.
+ */
+export interface FlowRunner {
+  /** The task names, checked before any node runs; `undefined` when the runner cannot list them (a queue: the module is on its consumers). */
+  ready(): Promise<readonly string[] | undefined>;
+  /** Runs one node: its rejection is the node's failure. `signal` is there only when the flow has a signal or timeout. */
+  run(task: string, input: unknown, options: (FlowNodeRunOptions & { signal?: AbortSignal }) | undefined): Promise<unknown>;
+}
+
+/** Checks `pool.flow`'s options and flow (at once, as rejections), then returns the checked pair. */
+export function checkFlow(flow: unknown, options: unknown, method = 'pool.flow'): { nodes: ReadonlyMap<string, NodeDef>; settings: FlowSettings } {
   const settings = checkFlowOptions(options);
-  if (!(flow instanceof Flow)) throw new FlowDefinitionError(`pool.flow takes a flow made with defineFlow(), got ${describeValue(flow)}`);
-  return new FlowRun(pool, flow.definitions, input, settings).start();
+  if (!(flow instanceof Flow)) throw new FlowDefinitionError(`${method} takes a flow made with defineFlow(), got ${describeValue(flow)}`);
+  return { nodes: flow.definitions, settings };
+}
+
+/** Runs `flow` on `pool` (what `pool.flow` delegates to; `queue.flow` calls `startFlow`). Never throws: every problem is a rejection. */
+export async function runFlow(pool: Pool<any>, flow: Flow<any, any, any, any>, input: unknown, options?: FlowOptions): Promise<FlowReport> {
+  const { nodes, settings } = checkFlow(flow, options);
+  return startFlow(pool, nodes, input, settings);
+}
+
+/** Runs checked nodes on `runner`. */
+export function startFlow(runner: FlowRunner, nodes: ReadonlyMap<string, NodeDef>, input: unknown, settings: FlowSettings): Promise<FlowReport> {
+  return new FlowRun(runner, nodes, input, settings).start();
 }
 
 /** One run of a flow: owns its nodes' states, its timer and its abort listener. */
 class FlowRun {
-  readonly #pool: Pool<any>;
+  readonly #runner: FlowRunner;
   readonly #input: unknown;
   readonly #settings: FlowSettings;
   readonly #states: NodeState[] = [];
@@ -376,8 +398,8 @@ class FlowRun {
   #unlisten: (() => void) | undefined;
   #settle!: { resolve: (report: FlowReport) => void; reject: (error: unknown) => void };
 
-  constructor(pool: Pool<any>, nodes: ReadonlyMap<string, NodeDef>, input: unknown, settings: FlowSettings) {
-    this.#pool = pool;
+  constructor(runner: FlowRunner, nodes: ReadonlyMap<string, NodeDef>, input: unknown, settings: FlowSettings) {
+    this.#runner = runner;
     this.#input = input;
     this.#settings = settings;
     this.#controller = settings.signal !== undefined || settings.timeout !== undefined ? new AbortController() : undefined;
@@ -409,17 +431,17 @@ class FlowRun {
     }
     if (timeout !== undefined) this.#timer = setTimeout(() => this.#cancel(new FlowTimeoutError(timeout)), timeout);
     // Task names are known once a thread has loaded the module: checked before any node runs.
-    this.#pool.ready().then(
-      (names) => this.#begin(new Set(names)),
+    this.#runner.ready().then(
+      (names) => this.#begin(names === undefined ? undefined : new Set(names)),
       (error: unknown) => this.#fail(error),
     );
     return promise;
   }
 
-  #begin(names: ReadonlySet<string>): void {
+  #begin(names: ReadonlySet<string> | undefined): void {
     if (this.#stop !== undefined) return;
     for (const { def } of this.#states) {
-      if (!names.has(def.task)) {
+      if (names !== undefined && !names.has(def.task)) {
         const available = [...names].map((n) => `\`${n}\``).join(', ') || 'no functions';
         this.#fail(new FlowDefinitionError(`node \`${def.name}\` runs task \`${def.task}\`, which the module does not export (it exports ${available})`, { node: def.name }));
         return;
@@ -451,7 +473,7 @@ class FlowRun {
     }
     const signal = this.#controller?.signal;
     const run = signal === undefined ? def.run : { ...def.run, signal };
-    this.#pool.run(def.task, input, run).then(
+    this.#runner.run(def.task, input, run).then(
       (result) => this.#done(state, true, result),
       (error: unknown) => this.#done(state, false, error),
     );

@@ -6,6 +6,7 @@
  */
 import type { ConnectionOptions, Queue, QueueEvents } from 'bullmq';
 import { AbortError, PoolClosedError, UnsupportedOptionError } from '../errors.ts';
+import { checkFlow, startFlow, type Flow, type FlowArgs, type FlowReport, type FlowRunner } from '../flow.ts';
 import type { AnyTaskModule, TaskInput, TaskName, TaskResult } from '../types.ts';
 import { awaitOutcome, type PendingOutcome } from './job-outcome.ts';
 import { checkJsonData } from './json-data.ts';
@@ -73,6 +74,33 @@ export class DistributedQueue<M extends object = AnyTaskModule> implements Async
     } finally {
       this.#waits.delete(wait);
     }
+  }
+
+  /**
+   * Runs `flow` (the same `defineFlow` flow as `pool.flow`) with each node a job: a node's job is
+   * added once its parents' jobs completed (their return values stored in Redis and read back),
+   * through `run`, so with its node options mapped as `run` maps them. Every node's options are
+   * mapped before any job is added: one BullMQ cannot honour rejects the flow with
+   * `UnsupportedOptionError` and nothing reaches Redis. The orchestration lives in this process:
+   * if it dies mid-flow, completed jobs stay completed and the rest is never added (README,
+   * "Flows across machines"). `signal` and `timeout` stop adding jobs; a node's job no consumer took
+   * yet is removed, one already running goes on.
+   */
+  flow<I, R extends object, O extends string>(flow: Flow<M, I, R, O>, ...args: FlowArgs<I>): Promise<FlowReport<R, O>> {
+    return this.#flow(flow, args[0], args[1]) as Promise<FlowReport<R, O>>;
+  }
+
+  async #flow(flow: unknown, input: unknown, options: unknown): Promise<FlowReport> {
+    const { nodes, settings } = checkFlow(flow, options, 'queue.flow');
+    for (const def of nodes.values()) mapJobOptions(def.task, def.run, 'run');
+    if (this.#closed) throw new PoolClosedError();
+    const runner: FlowRunner = {
+      // The module is on the consumers: a task name no consumer knows fails its node's job.
+      ready: async () => undefined,
+      // Mapped above already: a function backoff (the cast's difference) was refused there.
+      run: (task, nodeInput, runOptions) => this.run(task as TaskName<M>, nodeInput as TaskInput<M, TaskName<M>>, runOptions as RunJobOptions | undefined),
+    };
+    return startFlow(runner, nodes, input, settings);
   }
 
   /** Adds (or replaces) a job scheduler `id`: task `name` with `input`, on `when` (BullMQ job schedulers). */
