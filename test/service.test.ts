@@ -88,8 +88,10 @@ describe('after bad bodies', () => {
     expect(metrics).toMatch(/^http_requests_total\{route="\/thumbnails",method="POST",status="200"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^http_requests_total\{route="\/thumbnails",method="POST",status="415"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^http_requests_total\{route="\/thumbnails",method="POST",status="413"\} [1-9]\d*$/m);
-    expect(metrics).toMatch(/^tessera_pool_threads 1$/m);
-    expect(metrics).toMatch(/^tessera_pool_tasks_completed_total [1-9]\d*$/m);
+    // The pool through the library's entry (tessera-pool/metrics), labelled with the service's pool name.
+    expect(metrics).toMatch(/^tessera_pool_threads\{pool="thumbnails",state="idle"\} 1$/m);
+    expect(metrics).toMatch(/^tessera_pool_tasks_total\{pool="thumbnails",task="thumbnails",outcome="completed"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^tessera_pool_task_duration_seconds_count\{pool="thumbnails",task="thumbnails"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
 
     const data = await dashboard(server.url);

@@ -2,13 +2,13 @@
  * Prometheus metrics for GET /metrics, with prom-client on a registry of the service's own.
  *
  *   httpMetrics(registry)     requests by route, method and status; request duration histogram
- *   poolMetrics(registry, p)  the pool's figures, read from `pool.stats()` at each scrape
- *
- * poolMetrics is the one place that knows how the pool is observed: when the library ships its
- * Prometheus entry (`tessera-pool/metrics`), this function becomes a call to it.
+ *   poolMetrics(registry, t)  the pool's figures: through the library's `tessera-pool/metrics`
+ *                             (histograms of wait and run time, outcomes by task, threads by
+ *                             state) when the service made the pool; else from `stats()`
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { PoolStats } from 'tessera-pool';
+import type { Pool, PoolStats } from 'tessera-pool';
+import { registerPoolMetrics } from 'tessera-pool/metrics';
 
 /** Request counter and duration histogram; call the returned function when a reply is sent. */
 export function httpMetrics(registry: Registry): (route: string, method: string, status: number, seconds: number) => void {
@@ -28,8 +28,17 @@ export function httpMetrics(registry: Registry): (route: string, method: string,
   };
 }
 
-/** The pool's figures as gauges and counters, read at scrape time. Nothing is registered for a mode without a pool. */
-export function poolMetrics(registry: Registry, pool: { stats(): PoolStats | null }): void {
+/**
+ * The pool's figures, read at scrape time. A pool the service made is registered with the library's
+ * Prometheus entry (every series labelled `pool="thumbnails"`); a pool handed in behind the narrow
+ * `stats()` view (the tests' gated pool) gets the gauges and counters below. Nothing for a mode
+ * without a pool.
+ */
+export function poolMetrics(registry: Registry, pool: { stats(): PoolStats | null; readonly pool?: Pool<any> }): void {
+  if (pool.pool !== undefined) {
+    registerPoolMetrics(pool.pool, { name: 'thumbnails', registry });
+    return;
+  }
   if (pool.stats() === null) return;
   const gauges: Array<[keyof PoolStats, string, string]> = [
     ['threads', 'tessera_pool_threads', 'Threads alive.'],

@@ -9,7 +9,7 @@
  * Every mode fails with the same codes (`TESSERA_IMAGE_*`, `TESSERA_QUEUE_FULL`, …), so one table in
  * app.ts turns an error into an HTTP status whatever made it.
  */
-import { createPool, type PoolStats } from 'tessera-pool';
+import { createPool, type Pool, type PoolStats } from 'tessera-pool';
 import type * as imageTasks from 'tessera-pool/image';
 import type { ImageResult, ThumbnailsTaskInput } from 'tessera-pool/image';
 import { imageModule } from 'tessera-pool/image/partition';
@@ -39,6 +39,8 @@ export interface Thumbnailer {
   stats(): PoolStats | null;
   /** Finishes the work already accepted, then releases the threads. */
   close(): Promise<void>;
+  /** The pool itself, where the work runs on one made here: /metrics then reads it through `tessera-pool/metrics`. */
+  readonly pool?: Pool<typeof imageTasks>;
 }
 
 /** What the service needs of a pool: a narrow view, so a test can hand it a pool over a gated fixture. */
@@ -75,7 +77,7 @@ export function poolThumbnailer(pool: ThumbnailPool, limits: Limits): Thumbnaile
 }
 
 /** A pool over the library's image module: `threads` threads, all started at once, and a bounded queue. */
-export function imagePool(threads: number, maxQueue: number): ThumbnailPool {
+export function imagePool(threads: number, maxQueue: number): Pool<typeof imageTasks> {
   return createPool<typeof imageTasks>({ module: imageModule, minThreads: threads, maxThreads: threads, maxQueue });
 }
 
@@ -134,5 +136,6 @@ function sharpError(error: unknown): Error {
 export async function createThumbnailer(mode: Mode, { threads, maxQueue, ...limits }: Limits & { threads: number; maxQueue: number }): Promise<Thumbnailer> {
   if (mode === 'main') return mainThumbnailer(limits);
   if (mode === 'sharp') return sharpThumbnailer(limits);
-  return poolThumbnailer(imagePool(threads, maxQueue), limits);
+  const pool = imagePool(threads, maxQueue);
+  return { ...poolThumbnailer(pool, limits), pool };
 }
