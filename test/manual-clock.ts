@@ -12,9 +12,14 @@ interface Timer {
 }
 
 export class ManualClock implements RateLimitClock {
-  #now = 0;
+  #now: number;
   #nextId = 1;
   readonly #timers = new Map<number, Timer>();
+
+  /** `start`: the time it reads at first (0 for the rate limiter; an epoch ms for a wall clock). */
+  constructor(start = 0) {
+    this.#now = start;
+  }
 
   now(): number {
     return this.#now;
@@ -42,18 +47,35 @@ export class ManualClock implements RateLimitClock {
     return next;
   }
 
-  /** Moves the time `ms` on, firing each timer due by then at its own time, in order. */
+  /** Moves the time `ms` on, firing each timer due by then at its own time, in order (a punctual process). */
   advance(ms: number): void {
     const target = this.#now + ms;
-    for (;;) {
-      let first: [number, Timer] | undefined;
-      for (const entry of this.#timers) if (entry[1].due <= target && (first === undefined || entry[1].due < first[1].due)) first = entry;
-      if (first === undefined) break;
+    for (let first = this.#first(target); first !== undefined; first = this.#first(target)) {
       this.#timers.delete(first[0]);
       this.#now = Math.max(this.#now, first[1].due);
       first[1].callback();
     }
     this.#now = target;
+  }
+
+  /** Moves the time `ms` on at once (the event loop was blocked), then fires the timers due by then, late. */
+  stall(ms: number): void {
+    this.#now += ms;
+    for (let first = this.#first(this.#now); first !== undefined; first = this.#first(this.#now)) {
+      this.#timers.delete(first[0]);
+      first[1].callback();
+    }
+  }
+
+  /** Sets the time to `time` (later than now), firing what is due on the way. */
+  advanceTo(time: number): void {
+    this.advance(time - this.#now);
+  }
+
+  #first(by: number): [number, Timer] | undefined {
+    let first: [number, Timer] | undefined;
+    for (const entry of this.#timers) if (entry[1].due <= by && (first === undefined || entry[1].due < first[1].due)) first = entry;
+    return first;
   }
 }
 
