@@ -10,10 +10,13 @@ import { inflateSync } from 'node:zlib';
 import type { PNG as PngClass } from 'pngjs';
 import { ErrorCodes } from '../../src/errors.ts';
 import { ImageError, corrupt, unsupported } from './errors.ts';
-import { applyOrientation, jpegOrientation, type OrientationMode } from './exif.ts';
+import { applyOrientation, jpegOrientation, orientedSize, type OrientationMode } from './exif.ts';
 import { backgroundOf, formatOf, imageSource, maxPixelsOf, orientationOf, qualityOf, rawImage } from './input.ts';
+import { targetSize } from './plan.ts';
 import { inspect, type PngLayout } from './probe.ts';
-import type { ImageInput, OutputFormat, RawImage, Rgba } from './types.ts';
+import type { Fit, ImageInput, OutputFormat, RawImage, Rgba } from './types.ts';
+import { scanVerdict } from './jpeg-scan.ts';
+import { decodeJpegShrunk, shrinkFor } from './vips.ts';
 import { codecMessages, jpegDecoder, jpegEncoder, mozjpegOptions, webpEncoder, webpOptions } from './wasm-codecs.ts';
 
 // pngjs is CommonJS; createRequire keeps this file valid ESM under NodeNext and tsx.
@@ -144,6 +147,63 @@ export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage
   }
   if (header.format === 'jpeg' && orientation === 'auto') out = applyOrientation(out, jpegOrientation(bytes));
   return out;
+}
+
+/** An output size a decode is for: the resize target's requested sides and fit. */
+export interface DecodeTarget {
+  /** Requested width, if given. */
+  width: number | undefined;
+  /** Requested height, if given. */
+  height: number | undefined;
+  /** How the source maps onto width x height. */
+  fit: Fit;
+}
+
+/**
+ * Source pixels per output pixel on the axis that shrinks least when an upright `width` x `height`
+ * source is resized to `target` ('cover' and 'fill' keep detail on that axis; 'contain' scales both
+ * axes by the larger factor).
+ */
+function downscale(width: number, height: number, target: DecodeTarget): number {
+  const out = targetSize(width, height, target.width, target.height);
+  const fx = width / out.width;
+  const fy = height / out.height;
+  return target.fit === 'contain' && target.width !== undefined && target.height !== undefined ? Math.max(fx, fy) : Math.min(fx, fy);
+}
+
+/**
+ * {@link decode}, for resizing to `targets`: a baseline JPEG that every target shrinks by 2x or
+ * more is decoded at 1/2, 1/4 or 1/8 size straight from its DCT coefficients (libjpeg's
+ * shrink-on-load through libvips, see vips.ts), leaving the rest of the reduction to the kernel. Returns the
+ * upright image and, for each target, the output size a full-size decode would give, so that
+ * shrinking never changes the result's dimensions. Anything libvips cannot shrink decodes at full size.
+ */
+export async function decodeToFit(
+  input: ImageInput,
+  options: DecodeOptions & { shrinkOnLoad?: boolean },
+  targets: readonly DecodeTarget[],
+): Promise<{ image: RawImage & { data: Uint8Array }; sizes: Array<{ width: number; height: number }> }> {
+  const source = imageSource(input);
+  if (source.kind === 'encoded' && options.shrinkOnLoad !== false && targets.length > 0) {
+    const bytes = source.bytes;
+    const header = inspect(bytes, maxPixelsOf(options.maxPixels));
+    if (header.format === 'jpeg') {
+      const o = orientationOf(options.orientation) === 'auto' ? jpegOrientation(bytes) : 1;
+      const [width, height] = orientedSize(o, header.width, header.height);
+      const shrink = shrinkFor(Math.min(...targets.map((t) => downscale(width, height, t))));
+      // libvips can miss a scan that ends early (see jpeg-scan.ts): only a scan walked to its last
+      // block is shrunk; progressive and damaged JPEGs decode at full size, where MozJPEG judges them.
+      if (shrink > 1 && scanVerdict(bytes) === 'complete') {
+        const shrunk = await decodeJpegShrunk(bytes, header.width, header.height, shrink);
+        if (shrunk !== null) {
+          const sizes = targets.map((t) => targetSize(width, height, t.width, t.height));
+          return { image: applyOrientation(shrunk, o), sizes };
+        }
+      }
+    }
+  }
+  const image = decode(input, options);
+  return { image, sizes: targets.map((t) => targetSize(image.width, image.height, t.width, t.height)) };
 }
 
 /**

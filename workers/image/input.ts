@@ -174,6 +174,13 @@ export function orientationOf(value: unknown): 'auto' | 'keep' {
   throw badOption(`unknown orientation ${describe(value)}: use 'auto' (apply the EXIF tag, the default) or 'keep'.`);
 }
 
+/** The `shrinkOnLoad` option: true (default) lets a JPEG decode at 1/2, 1/4 or 1/8 size when the output is that much smaller. */
+export function shrinkOnLoadOf(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  throw badOption(`shrinkOnLoad must be true or false (default true), got ${describe(value)}.`);
+}
+
 /** The `background` option: [r, g, b, a], integers 0..255, default transparent black. */
 export function backgroundOf(value: unknown): Rgba {
   if (value === undefined) return [0, 0, 0, 0];
