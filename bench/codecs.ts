@@ -6,8 +6,11 @@
  * Default photos: /usr/share/backgrounds/mate/nature/*.jpg (`apt-get install -y mate-backgrounds`).
  * JPEG: jpeg-js against MozJPEG (@jsquash/jpeg, wasm), decode at full size and encode of a 256 px
  * thumbnail and of the full image. PNG: pngjs against @jsquash/png (wasm) on a PNG made from the
- * photo. WebP: libwebp (@jsquash/webp) encode for reference. Then the whole thumbnail on one thread:
- * tessera's resize task (JPEG -> 256 px JPEG) against sharp (libvips, native, concurrency 1) when installed.
+ * photo. WebP: libwebp (@jsquash/webp) encode for reference. Shrink-on-load: the decode a 256 px
+ * thumbnail gets (the scan walk of jpeg-scan.ts, then libvips at 1/2, 1/4 or 1/8; a progressive JPEG
+ * falls back to the full-size decode), and the walk alone. Then the whole thumbnail on one thread:
+ * tessera's resize task (JPEG -> 256 px JPEG), with and without shrink-on-load, against sharp
+ * (libvips, native, concurrency 1) when installed.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +18,8 @@ import { createRequire } from 'node:module';
 import type * as JpegModule from 'jpeg-js';
 import type { PNG as PngClass } from 'pngjs';
 import { jpegDecoder, jpegEncoder, mozjpegOptions, webpEncoder, webpOptions } from '../workers/image/wasm-codecs.ts';
-import { decode as tesseraDecode, encode as tesseraEncode } from '../workers/image/codec.ts';
+import { decode as tesseraDecode, decodeToFit, encode as tesseraEncode } from '../workers/image/codec.ts';
+import { scanVerdict } from '../workers/image/jpeg-scan.ts';
 import { resize as tesseraResize } from '../workers/image.ts';
 
 const require = createRequire(import.meta.url);
@@ -40,6 +44,16 @@ function time(fn: () => unknown): number {
     const t0 = performance.now();
     fn();
     t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    await fn();
+    if (i > 0) t.push(performance.now() - t0);
   }
   return median(t);
 }
@@ -107,16 +121,11 @@ for (const file of files) {
     row['png encfull pngjs'] = time(() => tesseraEncode({ data: new Uint8Array(ref.data.buffer), width: ref.width, height: ref.height }, { format: 'png' }));
     row['png encfull wasm'] = time(() => sq.encode(new Uint8Array(ref.data.buffer), ref.width, ref.height, 8));
   }
-  {
-    // The whole task on this thread: decode, Lanczos to 256 px wide, encode JPEG q85.
-    const t: number[] = [];
-    for (let i = 0; i <= RUNS; i++) {
-      const t0 = performance.now();
-      await tesseraResize({ image: bytes, width: 256, format: 'jpeg', quality: 85 });
-      if (i > 0) t.push(performance.now() - t0);
-    }
-    row['tessera jpeg->256 jpeg'] = median(t);
-  }
+  row['scan walk'] = time(() => scanVerdict(bytes));
+  row['dec for 256 px (shrink-on-load)'] = await timeAsync(() => decodeToFit(bytes, {}, [{ width: 256, height: undefined, fit: 'cover' }]));
+  // The whole task on this thread: decode, Lanczos to 256 px wide, encode JPEG q85.
+  row['tessera jpeg->256 jpeg'] = await timeAsync(() => tesseraResize({ image: bytes, width: 256, format: 'jpeg', quality: 85 }));
+  row['tessera jpeg->256 jpeg, full decode'] = await timeAsync(() => tesseraResize({ image: bytes, width: 256, format: 'jpeg', quality: 85, shrinkOnLoad: false }));
   if (sharp !== undefined) {
     const s = sharp;
     const t: number[] = [];

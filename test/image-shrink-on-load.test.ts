@@ -1,9 +1,10 @@
 /**
  * Shrink-on-load: a baseline JPEG that the output shrinks 2x or more decodes at 1/2, 1/4 or 1/8
  * size through libvips (wasm-vips), and the result has the dimensions a full-size decode gives and
- * nearly its pixels. The scan is walked first (jpeg-scan.ts), so a header that promises more
- * than the data holds is still a CORRUPT ImageError (libvips alone misses it in the last rows);
- * anything libvips does not shrink (progressive, CMYK) decodes at full size as before.
+ * nearly its pixels. A baseline scan is walked first (jpeg-scan.ts), so a header that promises more
+ * than the data holds is still a CORRUPT ImageError (libvips alone misses it in the last rows); a
+ * progressive one is judged by libvips, which reads all of it first. What libvips does not shrink
+ * (CMYK) decodes at full size as before.
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -123,12 +124,17 @@ describe('results', () => {
     expect((await decodeToFit(full444, {}, [fit(200)])).image.width).toBe(200);
   });
 
-  it('of progressive and CMYK JPEGs come from a full-size decode, as before', async () => {
+  it('of progressive JPEGs are shrunk too (libvips reads every scan before the first row)', async () => {
     const progressive = await sharpJpeg(big, { quality: 90, progressive: true });
-    expect(scanVerdict(progressive)).toBe('unknown');
-    expect((await decodeToFit(progressive, {}, [fit(200)])).image.width).toBe(1600);
-    const out = await resize({ image: progressive, width: 200, format: 'jpeg' });
-    expect([out.width, out.height]).toEqual([200, 150]);
+    expect(scanVerdict(progressive)).toBe('progressive');
+    expect((await decodeToFit(progressive, {}, [fit(200)])).image.width).toBe(200);
+    const shrunk = await resize({ image: progressive, width: 200, format: 'raw' });
+    const full = await resize({ image: progressive, width: 200, format: 'raw', shrinkOnLoad: false });
+    expect([shrunk.width, shrunk.height]).toEqual([200, 150]);
+    expect(psnrRgb(shrunk.data, full.data)).toBeGreaterThan(35);
+  });
+
+  it('of CMYK JPEGs come from the full-size path, with the same answer as before', async () => {
     const cmyk = new Uint8Array(await sharp(Buffer.from(jpeg)).toColourspace('cmyk').jpeg().toBuffer());
     const shrunkCode = await codeOf(resize({ image: cmyk, width: 100 }));
     expect(shrunkCode).toBe(await codeOf(resize({ image: cmyk, width: 100, shrinkOnLoad: false })));
@@ -184,6 +190,18 @@ describe('damaged JPEGs are still CORRUPT when the output would shrink them', ()
     expect(scanVerdict(dropped)).toBe('damaged');
     await expect(resize({ image: dropped, width: 40 })).rejects.toMatchObject({ code: ImageErrorCodes.CORRUPT });
     expect(scanVerdict(withJpegSize(withRst, 480, 400))).toBe('damaged');
+  });
+
+  it('a progressive JPEG forged or cut anywhere', async () => {
+    const progressive = await sharpJpeg(photo(480, 320), { quality: 90, progressive: true });
+    for (const [w, h] of [[480, 336], [480, 640], [960, 320], [4800, 3200]] as const) {
+      await expect(resize({ image: withJpegSize(progressive, w, h), width: 40, format: 'jpeg' }), `${w}x${h}`).rejects.toMatchObject({ code: ImageErrorCodes.CORRUPT });
+    }
+    const step = Math.max(1, Math.floor(progressive.length / 40));
+    for (let n = 300; n < progressive.length; n += step) {
+      await expect(resize({ image: progressive.subarray(0, n), width: 40, format: 'raw' }), `cut at ${n}`).rejects.toMatchObject({ code: ImageErrorCodes.CORRUPT });
+    }
+    await expect(resize({ image: progressive.subarray(0, progressive.length - 2), width: 40 })).rejects.toMatchObject({ code: ImageErrorCodes.CORRUPT });
   });
 
   it('and the shrunk path is as good as the full one on valid files afterwards', async () => {

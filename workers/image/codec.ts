@@ -172,8 +172,8 @@ function downscale(width: number, height: number, target: DecodeTarget): number 
 }
 
 /**
- * {@link decode}, for resizing to `targets`: a baseline JPEG that every target shrinks by 2x or
- * more is decoded at 1/2, 1/4 or 1/8 size straight from its DCT coefficients (libjpeg's
+ * {@link decode}, for resizing to `targets`: a baseline or progressive JPEG that every target
+ * shrinks by 2x or more is decoded at 1/2, 1/4 or 1/8 size straight from its DCT coefficients (libjpeg's
  * shrink-on-load through libvips, see vips.ts), leaving the rest of the reduction to the kernel. Returns the
  * upright image and, for each target, the output size a full-size decode would give, so that
  * shrinking never changes the result's dimensions. Anything libvips cannot shrink decodes at full size.
@@ -191,9 +191,10 @@ export async function decodeToFit(
       const o = orientationOf(options.orientation) === 'auto' ? jpegOrientation(bytes) : 1;
       const [width, height] = orientedSize(o, header.width, header.height);
       const shrink = shrinkFor(Math.min(...targets.map((t) => downscale(width, height, t))));
-      // libvips can miss a scan that ends early (see jpeg-scan.ts): only a scan walked to its last
-      // block is shrunk; progressive and damaged JPEGs decode at full size, where MozJPEG judges them.
-      if (shrink > 1 && scanVerdict(bytes) === 'complete') {
+      // libvips can miss a baseline scan that ends early (see jpeg-scan.ts): only a scan walked to its
+      // last block, or a progressive one, is shrunk; the rest decode at full size, where MozJPEG judges them.
+      const verdict = shrink > 1 ? scanVerdict(bytes) : 'unknown';
+      if (verdict === 'complete' || verdict === 'progressive') {
         const shrunk = await decodeJpegShrunk(bytes, header.width, header.height, shrink);
         if (shrunk !== null) {
           const sizes = targets.map((t) => targetSize(width, height, t.width, t.height));

@@ -10,11 +10,18 @@
  * this walk lets the shrunk path refuse them too, before any decoding.
  *
  * Only single-scan Huffman JPEGs (SOF0/SOF1, 8-bit, 1 or 3 components, one scan with every
- * component) are walked; anything else answers 'unknown' and takes the full-size path.
+ * component) are walked. Progressive JPEGs are not: their refinement scans would need the
+ * coefficient history. They need no walk either: libjpeg reads every scan of a multi-scan file
+ * into its coefficient buffer before it outputs the first row, so a scan that ends early is
+ * reported inside libvips's first tile, where its check works (1,275 forged and cut progressive
+ * files, 0 accepted). Anything else answers 'unknown' and takes the full-size path.
  */
 
-/** 'complete', 'damaged' (data ends early, a bad code, stray bytes), or 'unknown' (not a layout we walk). */
-export type ScanVerdict = 'complete' | 'damaged' | 'unknown';
+/**
+ * 'complete', 'damaged' (data ends early, a bad code, stray bytes), 'progressive' (an 8-bit
+ * progressive JPEG of 1 or 3 components: not walked, see below), or 'unknown' (not a layout we walk).
+ */
+export type ScanVerdict = 'complete' | 'damaged' | 'progressive' | 'unknown';
 
 /** A Huffman table: a 9-bit lookahead for the short codes, canonical limits for the rest. */
 interface Huffman {
@@ -77,6 +84,7 @@ export function scanVerdict(b: Uint8Array): ScanVerdict {
   const ac: Array<Huffman | null | undefined> = [];
   let restart = 0;
   let frame: { width: number; height: number; comps: Array<{ id: number; h: number; v: number }> } | undefined;
+  let progressive = false;
   let i = 2;
   for (;;) {
     if (i + 4 > b.length || b[i] !== 0xff) return 'damaged';
@@ -88,8 +96,9 @@ export function scanVerdict(b: Uint8Array): ScanVerdict {
     const len = u16(b, i);
     const end = i + len;
     if (len < 2 || end > b.length) return 'damaged';
-    if (marker === 0xc0 || marker === 0xc1) {
+    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
       if (frame !== undefined || b[i + 2] !== 8) return 'unknown';
+      progressive = marker === 0xc2;
       const n = b[i + 7] as number;
       if (n !== 1 && n !== 3) return 'unknown';
       if (len < 8 + 3 * n) return 'damaged';
@@ -102,7 +111,7 @@ export function scanVerdict(b: Uint8Array): ScanVerdict {
         comps.push({ id: b[i + 8 + 3 * c] as number, h, v });
       }
       frame = { height: u16(b, i + 3), width: u16(b, i + 5), comps };
-    } else if ((marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xc8) {
+    } else if (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xcc) {
       return 'unknown';
     } else if (marker === 0xc4) {
       let p = i + 2;
@@ -123,6 +132,7 @@ export function scanVerdict(b: Uint8Array): ScanVerdict {
       restart = u16(b, i + 2);
     } else if (marker === 0xda) {
       if (frame === undefined) return 'damaged';
+      if (progressive) return 'progressive';
       const ns = b[i + 2] as number;
       if (ns !== frame.comps.length || len < 6 + 2 * ns) return 'unknown';
       const blocks: Array<{ dc: Huffman; ac: Huffman; count: number }> = [];
