@@ -277,7 +277,7 @@ export function splitRows(plan: ResizePlan, count: number): RowRange[] {
  * window's source rows are filtered by both bands), and the last ones short, so a thread that
  * got less CPU (pre-empted, or started late) holds the others up by one short band at most. No
  * band is shorter than `minRows`: the rows whose extra work at an edge stays under a quarter of
- * the band's own, and at least 1/16 of a part's share. One part gets one band. Any split gives
+ * the band's own, and at least 1/8 of a part's share. One part gets one band. Any split gives
  * the same bytes (test/image-partitioned.test.ts).
  */
 export function planBands(plan: ResizePlan, parts: number): RowRange[] {
@@ -289,7 +289,7 @@ export function planBands(plan: ResizePlan, parts: number): RowRange[] {
   const xTaps = plan.x.taps;
   const yTaps = plan.y.taps;
   const perRow = (plan.crop.height / plan.contentHeight) * xTaps + yTaps;
-  const minRows = Math.max(1, Math.ceil((4 * yTaps * xTaps) / perRow), Math.ceil(height / (16 * p)));
+  const minRows = Math.max(1, Math.ceil((4 * yTaps * xTaps) / perRow), Math.ceil(height / (8 * p)));
   // Built from the end: each band is 1/p of the rows after it, at least minRows.
   const sizes: number[] = [];
   let after = 0;
