@@ -191,7 +191,9 @@ function walk(b: Uint8Array, start: number, comps: ReadonlyArray<{ dc: Huffman; 
     for (let u = 0; u < units.length; u++) {
       const unit = units[u] as { dc: Huffman; ac: Huffman };
       let h = unit.dc;
-      for (let c = 0; c < 64; ) {
+      // Extra bits of the last code, skipped at the top of the next step: one refill serves both.
+      let extra = 0;
+      for (let c = 0; c < 64 || extra > 0; ) {
         // Refill to at least 25 bits: one code (<= 16) or one code's extra bits (<= 16) at a time.
         if (n < 16) {
           while (n <= 24) {
@@ -210,6 +212,12 @@ function walk(b: Uint8Array, start: number, comps: ReadonlyArray<{ dc: Huffman; 
             acc = (acc << 8) | byte;
             n += 8;
           }
+        }
+        if (extra > 0) {
+          n -= extra;
+          extra = 0;
+          if (n < pad) return false;
+          continue;
         }
         const peek = (acc >>> (n - FAST_BITS)) & ((1 << FAST_BITS) - 1);
         if (c > 0) {
@@ -240,42 +248,20 @@ function walk(b: Uint8Array, start: number, comps: ReadonlyArray<{ dc: Huffman; 
           sym = v;
         }
         if (n < pad) return false;
-        let size: number;
         if (c === 0) {
-          size = sym;
-          if (size > 16) return false;
+          if (sym > 16) return false;
+          extra = sym;
           h = unit.ac;
           c = 1;
         } else {
-          size = sym & 15;
+          const size = sym & 15;
           if (size === 0) {
             if (sym !== 0xf0) break;
             c += 16;
             continue;
           }
           c += (sym >> 4) + 1;
-        }
-        if (size > 0) {
-          if (n < size) {
-            while (n <= 24) {
-              let byte = 0;
-              if (!atMarker && pos < length) {
-                byte = b[pos] as number;
-                if (byte === 0xff) {
-                  if (b[pos + 1] === 0) pos += 2;
-                  else {
-                    atMarker = true;
-                    byte = 0;
-                    pad += 8;
-                  }
-                } else pos++;
-              } else pad += 8;
-              acc = (acc << 8) | byte;
-              n += 8;
-            }
-          }
-          n -= size;
-          if (n < pad) return false;
+          extra = size;
         }
       }
     }
