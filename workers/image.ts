@@ -20,7 +20,9 @@
  * decodeShared) live in SharedArrayBuffers, so they cross back to the main thread without a copy.
  *
  * JPEGs are turned upright by their EXIF Orientation tag unless `orientation: 'keep'`; JPEG output
- * of an image with alpha is flattened onto `background` (white by default).
+ * of an image with alpha is flattened onto `background` (white by default). `resize` and
+ * `thumbnails` decode a JPEG they shrink 2x or more at 1/2, 1/4 or 1/8 size (shrink-on-load,
+ * image/vips.ts) unless `shrinkOnLoad: false`.
  *
  * Besides the tasks, this entry exports ImageError and ImageErrorCodes (not tasks: a class and a
  * plain object) so callers can branch on `err.code` without importing the core.
