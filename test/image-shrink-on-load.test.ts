@@ -69,7 +69,8 @@ describe('the shrink factor', () => {
       expect(image.width, JSON.stringify(targets)).toBe(width);
       expect(image.height).toBe((1200 * width) / 1600);
       expect(image.data.length).toBe(image.width * image.height * 4);
-      expect(sizes).toHaveLength(targets.length);
+      if (width < 1600) expect(sizes).toHaveLength(targets.length);
+      else expect(sizes).toBeUndefined();
     }
   });
 

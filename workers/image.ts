@@ -168,12 +168,12 @@ function finish(image: RawImage, out: Output): ImageResult {
 }
 
 /**
- * `target` with the output size a full-size decode gives: a source shrunk on load has a slightly
- * different aspect ratio (libvips rounds each side down), which must not change a side the caller
- * left to the aspect ratio. 'cover' then crops the fraction of a pixel that differs.
+ * `target` with the output size a full-size decode gives, for a source shrunk on load (`size`): its
+ * aspect ratio differs slightly (libvips rounds each side down), which must not change a side the
+ * caller left to the aspect ratio. 'cover' then crops the fraction of a pixel that differs.
  */
-function sized(target: Target, size: { width: number; height: number }): Target {
-  if (target.width !== undefined && target.height !== undefined) return target;
+function sized(target: Target, size: { width: number; height: number } | undefined): Target {
+  if (size === undefined || (target.width !== undefined && target.height !== undefined)) return target;
   return { ...target, width: size.width, height: size.height, fit: 'cover' };
 }
 
@@ -206,7 +206,7 @@ export async function resize(input: ResizeTaskInput, context?: ImageTaskContext)
   const decodeOptions = { maxPixels: target.maxPixels, orientation: orientationOf(f.orientation), shrinkOnLoad: shrinkOnLoadOf(f.shrinkOnLoad) };
   const { image: src, sizes } = await decodeToFit(requireImage('resize', f.image), decodeOptions, [target]);
   checkAborted(context);
-  const resized = await resample(src, sized(target, sizes[0]!));
+  const resized = await resample(src, sized(target, sizes?.[0]));
   checkAborted(context);
   return finish(resized, out);
 }
@@ -244,7 +244,7 @@ export async function thumbnails(input: ThumbnailsTaskInput, context?: ImageTask
   const results: ImageResult[] = [];
   for (const [i, target] of targets.entries()) {
     checkAborted(context);
-    results.push(finish(await resample(src, sized(target, full[i]!)), out));
+    results.push(finish(await resample(src, sized(target, full?.[i])), out));
   }
   return results;
 }

@@ -175,14 +175,15 @@ function downscale(width: number, height: number, target: DecodeTarget): number 
  * {@link decode}, for resizing to `targets`: a baseline or progressive JPEG that every target
  * shrinks by 2x or more is decoded at 1/2, 1/4 or 1/8 size straight from its DCT coefficients (libjpeg's
  * shrink-on-load through libvips, see vips.ts), leaving the rest of the reduction to the kernel. Returns the
- * upright image and, for each target, the output size a full-size decode would give, so that
- * shrinking never changes the result's dimensions. Anything libvips cannot shrink decodes at full size.
+ * upright image and, when it was shrunk, the output size a full-size decode would give for each
+ * target (`sizes`), so that shrinking never changes the result's dimensions. Anything libvips cannot
+ * shrink decodes at full size (`sizes` undefined).
  */
 export async function decodeToFit(
   input: ImageInput,
   options: DecodeOptions & { shrinkOnLoad?: boolean },
   targets: readonly DecodeTarget[],
-): Promise<{ image: RawImage & { data: Uint8Array }; sizes: Array<{ width: number; height: number }> }> {
+): Promise<{ image: RawImage & { data: Uint8Array }; sizes: Array<{ width: number; height: number }> | undefined }> {
   const source = imageSource(input);
   if (source.kind === 'encoded' && options.shrinkOnLoad !== false && targets.length > 0) {
     const bytes = source.bytes;
@@ -203,8 +204,7 @@ export async function decodeToFit(
       }
     }
   }
-  const image = decode(input, options);
-  return { image, sizes: targets.map((t) => targetSize(image.width, image.height, t.width, t.height)) };
+  return { image: decode(input, options), sizes: undefined };
 }
 
 /**
