@@ -469,11 +469,14 @@ export class Executor {
   /**
    * Takes back unstarted requests sent `STEAL_AFTER_MS` ago or more, one per idle thread, oldest
    * first; their tasks go back to the queue, which then hands them to the idle threads. A request
-   * with a signal never waits behind another (see the balancer), so it is never taken back.
+   * with a signal never waits behind another (see the balancer), so it is never taken back. While a
+   * request still waits behind a running task (too young, no idle thread yet, or piscina holding
+   * other requests), it looks again `STEAL_AFTER_MS` later: a thread may free up without a slot of
+   * this pool freeing (its last result came before the steal looked), and nothing else would call.
    */
   #steal(): void {
     this.#stealTimer = undefined;
-    if (this.#destroyed || this.#piscina.queueSize > 0) return;
+    if (this.#destroyed) return;
     const now = performance.now();
     const running = new Set<number>();
     const holding = new Set<number>();
@@ -484,20 +487,17 @@ export class Executor {
       if (batch.assigned !== undefined) holding.add(batch.assigned);
     }
     let idle = 0;
-    for (const thread of this.#piscina.threads) if (!holding.has(thread.threadId)) idle++;
-    if (idle === 0) return;
+    if (this.#piscina.queueSize === 0) for (const thread of this.#piscina.threads) if (!holding.has(thread.threadId)) idle++;
     const back: Task[] = [];
-    let young = false;
+    let waiting = false;
     for (const batch of this.#batches.values()) {
       // Unstarted, behind a task running on its thread: prefetched there. (One whose thread is still
       // loading the module has no task running and waits for it, in order.)
       if (batch.replied || batch.assigned === undefined || !running.has(batch.assigned) || claimedBy(this.#slots, batch.slot) !== 0) continue;
-      if (now - batch.sentAt < STEAL_AFTER_MS) {
-        young = true;
+      if (idle === 0 || now - batch.sentAt < STEAL_AFTER_MS || !takeBack(this.#slots, batch.slot, batch.id)) {
+        waiting = true;
         continue;
       }
-      if (idle === 0) break;
-      if (!takeBack(this.#slots, batch.slot, batch.id)) continue;
       idle--;
       batch.stolen = true;
       this.#batches.delete(batch.id);
@@ -510,7 +510,8 @@ export class Executor {
     if (back.length > 0) {
       this.#host.requeue(back);
       this.#host.slotFreed();
-    } else if (young) this.rebalance();
+    }
+    if (waiting) this.rebalance();
   }
 
   /**
