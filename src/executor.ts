@@ -1,7 +1,16 @@
 /**
- * The only file that talks to piscina. piscina owns the threads (start, idle reaping, replacing the
- * dead, terminating on abort, resource limits); this file sends it batches, reads the results the
- * threads post, and works out what a failed batch means for each of its tasks.
+ * The only file that talks to piscina. piscina owns the threads (start, replacing the dead,
+ * terminating on abort, resource limits); this file sends batches, reads the results the threads
+ * post, stops threads idle past `idleTimeout`, and works out what a failed batch means for each of
+ * its tasks.
+ *
+ * Two ways to a thread: a batch with a signal, a timeout, progress, callbacks or transfers goes
+ * through `piscina.run` (piscina aborts it by terminating its thread); any other goes straight to the
+ * thread's own port (its `Hello`) and its reply comes back as a `Done` notice. piscina's per-request
+ * bookkeeping (a TaskInfo, an AsyncResource, its queue and balancer) cost the main thread more than
+ * the rest of a short task's trip together; the direct way costs what a bare postMessage round robin
+ * does, plus this file's own accounting. piscina does not see direct batches, so this file counts
+ * each thread's load itself (`Lane`) and reaps idle threads itself.
  *
  * What a failed batch means comes from facts, never from an error's text:
  * - whether a thread took it: the cell the thread claims in the shared slots (`worker/protocol.ts`);
@@ -37,6 +46,7 @@ import { uncloneableType } from './worker/clone.ts';
 import {
   asNotice,
   claimedBy,
+  doneReply,
   newSecret,
   encodeBatch,
   encodeChunk,
@@ -48,6 +58,7 @@ import {
   takeBack,
   type BatchReply,
   type BatchRequest,
+  type ChunkRequest,
   type ItemFailure,
   type ManifestReply,
   type WireError,
@@ -108,6 +119,43 @@ function workerConfig(options: ResolvedPoolOptions, slots: Int32Array, notify: b
     secret: newSecret(),
   };
 }
+
+/**
+ * A thread as this file counts it: what it holds and where direct requests go. piscina sees only
+ * the batches sent through it, so a thread's load is counted here.
+ */
+export class Lane {
+  /** The thread's own port (from its `Hello`): cancels, and direct requests. Unset until it says hello. */
+  port: MessagePort | undefined = undefined;
+  /** Its `exit` is listened to (`#watchThread`): only then may a direct request go to it, as only then would its death fail that request. */
+  watched = false;
+  /** Batches sent through piscina and not released, the manifest request among them. */
+  viaPiscina = 0;
+  /** Of those, ones with a signal: piscina terminates the thread to abort one, so nothing joins them. */
+  abortable = 0;
+  /** Batches sent straight to the port and not released. */
+  direct = 0;
+  /**
+   * Why it is on its way out: 'retire' (`Kind.Retire`), 'idle' (reaped), 'cancel' or 'close'
+   * (terminated by piscina), 'crash' (its `error` came). Nothing more is sent to it.
+   */
+  leaving: 'retire' | 'idle' | 'cancel' | 'close' | 'crash' | undefined = undefined;
+  /** When its load last fell to 0 (performance.now()). */
+  idleSince = 0;
+  /** Checks, `idleTimeout` after it fell idle, whether it still is. */
+  reapTimer: NodeJS.Timeout | undefined = undefined;
+  constructor(readonly id: number) {}
+}
+
+/** A request on its way out: what `#route` needs to send it. */
+interface Outgoing {
+  readonly batch: Batch;
+  readonly request: BatchRequest | ChunkRequest;
+  readonly transfer: readonly unknown[] | undefined;
+}
+
+/** Marks the manifest request for the balancer: it counts on its thread like a batch. */
+const MANIFEST = Symbol('manifest');
 
 /** How a thread died, from its own events; or that it retired (see `Kind.Retire`). */
 interface Death {
@@ -180,7 +228,13 @@ export class Executor {
   readonly #modulePath: string;
   /** Batches sent whose results may still come. */
   readonly #batches = new Map<number, Batch>();
-  readonly #cancelPorts = new Map<number, MessagePort>();
+  /**
+   * Batches sent straight to a thread whose `Done` has not come, by id. A batch taken back stays
+   * here until then: its slot frees with that reply, as piscina's would free it.
+   */
+  readonly #directs = new Map<number, Batch>();
+  /** Every thread piscina started that has not exited, by thread id. */
+  readonly #lanes = new Map<number, Lane>();
   /** One cell per slot, plus the last for the manifest request. */
   readonly #slots: Int32Array;
   /** What every notice of this pool's threads carries. */
@@ -190,12 +244,8 @@ export class Executor {
   readonly #deaths = new Map<number, Death>();
   #deathCount = 0;
   #lastDeath: Death | undefined;
-  /** Threads that announced their retirement and have not exited yet; the balancer sends them nothing. */
-  readonly #retiring = new Set<number>();
   /** Threads retired since the pool started. */
   #retired = 0;
-  /** `maxTasksPerThread` or `maxHeapPerThreadMb` is set: the balancer notes where each request goes. */
-  readonly #recycling: boolean;
   /** Every thread not yet exited, with a promise of its exit. */
   readonly #exits = new Map<Worker, Promise<void>>();
   /** Settles once the manifest request did; the module then loaded, or `#loadFailure` says why not. */
@@ -212,6 +262,16 @@ export class Executor {
   /** Slots of batches running, not prefetched: `maxThreads × concurrentTasksPerWorker`. */
   readonly #running: number;
   readonly #prefetch: number;
+  /** `concurrentTasksPerWorker`, and that plus `prefetch`: what a thread holds at most. */
+  readonly #concurrency: number;
+  readonly #perThread: number;
+  readonly #minThreads: number;
+  readonly #maxThreads: number;
+  /** Requests no thread has room for yet, in the order they were sent (see `#route`). */
+  readonly #held: Outgoing[] = [];
+  readonly #idleTimeout: number;
+  /** The thread the manifest request went to. */
+  #manifestLane: Lane | undefined;
   /** Learns task run times from the batch replies; the pool asks it for batch sizes. */
   readonly sizer: Sizer;
   /** Told of threads starting and exiting, and of busy slots (`metrics.ts`). */
@@ -230,11 +290,15 @@ export class Executor {
     const perThread = options.concurrentTasksPerWorker + options.prefetch;
     this.#running = options.maxThreads * options.concurrentTasksPerWorker;
     this.#prefetch = options.prefetch;
+    this.#concurrency = options.concurrentTasksPerWorker;
+    this.#perThread = perThread;
+    this.#minThreads = options.minThreads;
+    this.#maxThreads = options.maxThreads;
+    this.#idleTimeout = options.idleTimeout;
     this.capacity = options.maxThreads * perThread;
     this.sizer = new Sizer(batchSizing(options.maxBatch));
     this.#slots = new Int32Array(new SharedArrayBuffer(4 * (this.capacity + 1)));
     this.#freeSlots = Array.from({ length: this.capacity }, (_, i) => this.capacity - 1 - i);
-    this.#recycling = options.maxTasksPerThread !== Infinity || options.maxHeapPerThreadMb !== undefined;
     const config = workerConfig(options, this.#slots, perThread > 1);
     this.#secret = config.secret!;
     this.#piscina = new Piscina({
@@ -242,9 +306,13 @@ export class Executor {
       workerData: config,
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
-      idleTimeout: options.idleTimeout,
+      // piscina would stop a thread busy with direct requests, which it cannot see: this file reaps.
+      idleTimeout: Infinity,
+      // piscina's default parks an idle thread in Atomics.wait until piscina's next request, deaf to
+      // its own port, where direct requests come.
+      atomics: 'disabled',
       concurrentTasksPerWorker: perThread,
-      loadBalancer: this.#balancer(options.concurrentTasksPerWorker, perThread),
+      loadBalancer: this.#balancer(),
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       // Our queue is the bound; piscina's only ever holds a task for a moment.
       maxQueue: Infinity,
@@ -255,7 +323,14 @@ export class Executor {
     this.#piscina.on('workerCreate', (created: { id: number }) => this.#watchThread(created.id));
     // Synchronous inside piscina's terminate(); a thread already gone (id -1) is one that died on its own.
     this.#piscina.on('workerDestroy', (thread: { id: number }) => {
-      if (thread.id !== -1) this.#terminated.set(thread.id, this.#destroyed ? 'close' : this.#cancelling ? 'cancel' : 'idle');
+      if (thread.id === -1) return;
+      const reason = this.#destroyed ? 'close' : this.#cancelling ? 'cancel' : 'idle';
+      this.#terminated.set(thread.id, reason);
+      const lane = this.#lanes.get(thread.id);
+      if (lane === undefined) return;
+      lane.leaving ??= reason;
+      // One piscina ended before it was ready has no exit listener here, and nothing was sent to it directly.
+      if (!lane.watched) this.#lanes.delete(thread.id);
     });
     // A thread that dies with no task on it (an error thrown from a stray timer, say) is replaced by
     // piscina; there is no caller to tell, and an unhandled 'error' event would kill the process.
@@ -284,37 +359,69 @@ export class Executor {
   }
 
   /**
-   * Where piscina sends a request: an idle thread first; else the least busy one below its share,
-   * counting prefetched requests only while prefetching. Otherwise none, and piscina holds the request
-   * (starting a thread if it may) rather than stack a long task behind another. A request with a
-   * signal goes only to an idle thread, and nothing joins a thread running one, as piscina's own
-   * balancer does: aborting it terminates its thread.
+   * Where piscina sends a request. One `#route` assigned to a thread goes there. One sent undirected
+   * (every thread was full and piscina may start another) goes to an idle thread first; else to the
+   * least busy one below its share, counting prefetched requests only while prefetching, and direct
+   * ones too; otherwise none, and piscina holds it until the thread it starts is ready. A request
+   * with a signal goes only to an idle thread, and nothing joins a thread running one, as piscina's
+   * own balancer does: aborting it terminates its thread.
    */
-  #balancer(concurrency: number, perThread: number): Balancer {
+  #balancer(): Balancer {
     return (task, workers) => {
+      const marker = (task as unknown as Record<symbol, Batch | typeof MANIFEST | null | undefined>)[BATCH] ?? null;
+      const batch = marker === MANIFEST ? null : marker;
+      if (batch !== null && batch.lane !== undefined) {
+        for (const worker of workers) if (worker.id === batch.assigned) return worker;
+        // Its thread ended before piscina sent it (piscina held it while a thread started): place it afresh.
+        this.#unassign(batch);
+      }
       let candidate: (typeof workers)[number] | null = null;
-      let least = this.#prefetching() ? perThread : concurrency;
-      const batch = (task as unknown as Record<symbol, Batch | null>)[BATCH];
+      let least = this.#prefetching() ? this.#perThread : this.#concurrency;
       // A request that moves buffers waits behind nothing: if the thread died before starting it,
       // its buffers would be gone with the thread and it could not be sent again.
       const alone = task.isAbortable || batch?.tasks[0]!.transfer !== undefined;
-      const retiring = this.#retiring.size > 0 ? this.#retiring : undefined;
       for (const worker of workers) {
-        if (retiring?.has(worker.id)) continue;
-        const usage = worker.currentUsage;
+        const lane = this.#lanes.get(worker.id);
+        if (lane?.leaving !== undefined) continue;
+        const usage = lane === undefined ? worker.currentUsage : Math.max(worker.currentUsage, lane.viaPiscina + lane.direct);
         if (usage === 0) {
           candidate = worker;
           break;
         }
-        if (alone || worker.isRunningAbortableTask) continue;
+        if (alone || worker.isRunningAbortableTask || (lane !== undefined && lane.abortable > 0)) continue;
         if (usage < least) {
           candidate = worker;
           least = usage;
         }
       }
-      if (candidate !== null && batch) batch.assigned = candidate.id;
+      if (candidate !== null && marker !== null) {
+        const lane = this.#laneOf(candidate.id);
+        if (batch === null) {
+          lane.viaPiscina++;
+          this.#manifestLane = lane;
+        } else this.#assign(batch, lane, false);
+      }
       return candidate;
     };
+  }
+
+  /** Undoes `#assign` for a batch piscina has not sent yet. */
+  #unassign(batch: Batch): void {
+    const lane = batch.lane!;
+    lane.viaPiscina--;
+    if (batch.controller !== undefined) lane.abortable--;
+    batch.lane = undefined;
+    batch.assigned = undefined;
+  }
+
+  /** The lane of thread `id`, made on first sight (the balancer may see a thread before its `workerCreate`). */
+  #laneOf(id: number): Lane {
+    let lane = this.#lanes.get(id);
+    if (lane === undefined) {
+      lane = new Lane(id);
+      this.#lanes.set(id, lane);
+    }
+    return lane;
   }
 
   get inFlight(): number {
@@ -349,13 +456,27 @@ export class Executor {
   }
 
   async #loadManifest(): Promise<string[]> {
+    try {
+      return await this.#askManifest();
+    } finally {
+      const lane = this.#manifestLane;
+      if (lane !== undefined) {
+        lane.viaPiscina--;
+        this.#lightened(lane);
+      }
+    }
+  }
+
+  async #askManifest(): Promise<string[]> {
     const slot = this.capacity;
     const id = this.#nextId();
     openSlot(this.#slots, slot, id);
     const deaths = this.#deathCount;
+    const request = encodeManifest(slot, id);
+    (request as unknown as Record<symbol, typeof MANIFEST>)[BATCH] = MANIFEST;
     let reply: ManifestReply;
     try {
-      reply = (await this.#piscina.run(encodeManifest(slot, id))) as ManifestReply;
+      reply = (await this.#piscina.run(request)) as ManifestReply;
     } catch (error) {
       // The thread died loading the module (process.exit at import, out of memory), or piscina
       // stopped. The module starts loading as the thread starts, so the thread may die before it
@@ -399,6 +520,8 @@ export class Executor {
       graceTimer: undefined,
       sentAt: performance.now(),
       assigned: undefined,
+      lane: undefined,
+      direct: false,
       released: false,
       stolen: false,
     };
@@ -408,13 +531,82 @@ export class Executor {
     const request =
       first.offset !== undefined ? encodeChunk(slot, id, flags, first.name, first.input as unknown[]) : encodeBatch(slot, id, flags, tasks);
     if (link !== undefined) setBatchInput(request as BatchRequest, 0, [first.input, link.port, first.callbacks!.names]);
-    // The balancer notes the thread it picks, for #steal, and to tell a request a retired thread held.
-    if (this.#prefetch > 0 || this.#recycling) (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     this.#batches.set(id, batch);
     this.#metrics.slots(++this.#inFlight, batch.sentAt);
     openSlot(this.#slots, slot, id);
     let transfer = tasks.length === 1 ? first.transfer : undefined;
     if (link !== undefined) transfer = transfer === undefined ? [link.port] : [...transfer, link.port];
+    const entry: Outgoing = { batch, request, transfer };
+    if (this.#held.length > 0 || !this.#route(entry)) this.#held.push(entry);
+  }
+
+  /**
+   * Sends a request to a thread with room for it, or through piscina undirected while piscina may
+   * still start a thread (it then starts one, or its balancer finds room). False when neither: the
+   * request waits in `#held` until a slot of a thread frees, so piscina's queue never holds a request
+   * that only a direct reply could free room for (piscina would never look at it again).
+   */
+  #route(entry: Outgoing): boolean {
+    const { batch, request, transfer } = entry;
+    const first = batch.tasks[0]!;
+    const lane = this.#laneFor(batch.controller !== undefined || first.transfer !== undefined);
+    if (lane !== undefined) {
+      // Through piscina, to that thread, until its hello is read.
+      const direct = first.flags === 0 && transfer === undefined && lane.port !== undefined && !process.env['NODIRECT'];
+      this.#assign(batch, lane, direct);
+      if (direct) this.#post(batch, request, lane);
+      else this.#run(batch, request, transfer);
+      return true;
+    }
+    if (this.#piscina.threads.length >= this.#maxThreads) return false;
+    this.#run(batch, request, transfer);
+    return true;
+  }
+
+  /** Sends what waits in `#held`, in order, while threads have room. */
+  #sendHeld(): void {
+    if (this.#destroyed) return;
+    while (this.#held.length > 0 && this.#route(this.#held[0]!)) this.#held.shift();
+  }
+
+  /**
+   * The thread a request goes to: an idle one first; else, unless it must be `alone` (a signal, or
+   * buffers it moves), the least loaded below its share. None that is not ready, is leaving, or runs
+   * a request with a signal.
+   */
+  #laneFor(alone: boolean): Lane | undefined {
+    let best: Lane | undefined;
+    let least = this.#prefetching() ? this.#perThread : this.#concurrency;
+    for (const lane of this.#lanes.values()) {
+      if (!lane.watched || lane.leaving !== undefined || lane.abortable > 0) continue;
+      const load = lane.viaPiscina + lane.direct;
+      if (load === 0) return lane;
+      if (!alone && load < least) {
+        best = lane;
+        least = load;
+      }
+    }
+    return best;
+  }
+
+  /** Counts a batch on the thread it goes to. */
+  #assign(batch: Batch, lane: Lane, direct: boolean): void {
+    batch.assigned = lane.id;
+    batch.lane = lane;
+    batch.direct = direct;
+    if (direct) {
+      // The Done notice comes on the thread's parentPort, which piscina leaves unref'd: the port
+      // keeps the process alive until it is read.
+      if (lane.direct++ === 0) lane.port!.ref();
+    } else {
+      lane.viaPiscina++;
+      if (batch.controller !== undefined) lane.abortable++;
+    }
+  }
+
+  /** Sends a batch through piscina; its balancer sends it to the thread it was assigned, if any. */
+  #run(batch: Batch, request: BatchRequest | ChunkRequest, transfer: readonly unknown[] | undefined): void {
+    (request as unknown as Record<symbol, Batch>)[BATCH] = batch;
     const controller = batch.controller;
     const options =
       controller || transfer
@@ -426,6 +618,18 @@ export class Executor {
     );
   }
 
+  /** Posts a batch straight to its thread's port (see the file's comment). */
+  #post(batch: Batch, request: BatchRequest | ChunkRequest, lane: Lane): void {
+    this.#directs.set(batch.id, batch);
+    try {
+      lane.port!.postMessage(request);
+    } catch (error) {
+      // Nothing was sent (the input does not clone): as a piscina rejection would, a turn later.
+      this.#directs.delete(batch.id);
+      queueMicrotask(() => this.#onFailure(batch, error));
+    }
+  }
+
   /**
    * Gives up on a task on a thread: the caller was already told. A tracked task's `context.signal`
    * aborts at once, and its thread is terminated if the task has not settled `abortGrace` ms later.
@@ -433,6 +637,7 @@ export class Executor {
   cancel(task: Task, reason: unknown): void {
     const batch = task.batch;
     if (!batch?.controller || batch.cancelled) return;
+    if (this.#unhold(batch)) return;
     batch.cancelled = true;
     batch.cancelReason = reason;
     // piscina's abort reason is never read (the caller was told already): no user value goes there.
@@ -520,9 +725,27 @@ export class Executor {
    */
   withdraw(task: Task): boolean {
     const batch = task.batch;
-    if (batch === undefined || batch.stolen || batch.tasks.length !== 1 || !takeBack(this.#slots, batch.slot, batch.id)) return false;
+    if (batch === undefined || batch.stolen || batch.tasks.length !== 1) return false;
+    if (this.#unhold(batch)) return true;
+    if (!takeBack(this.#slots, batch.slot, batch.id)) return false;
     batch.stolen = true;
     this.#batches.delete(batch.id);
+    return true;
+  }
+
+  /**
+   * Drops a batch that waits in `#held` (its caller was told already): its slot frees at once.
+   * False when it is not there.
+   */
+  #unhold(batch: Batch): boolean {
+    const at = this.#held.findIndex((entry) => entry.batch === batch);
+    if (at === -1) return false;
+    this.#held.splice(at, 1);
+    batch.stolen = true;
+    this.#batches.delete(batch.id);
+    this.#release(batch);
+    // Not from inside the caller's own handling of the abort.
+    queueMicrotask(() => this.#host.slotFreed());
     return true;
   }
 
@@ -540,8 +763,12 @@ export class Executor {
       // its result notices holds its slot until they come; without this, close() would wait for ever).
       for (const batch of this.#batches.values()) this.#release(batch);
       this.#batches.clear();
-      for (const port of this.#cancelPorts.values()) port.close();
-      this.#cancelPorts.clear();
+      this.#directs.clear();
+      this.#held.length = 0;
+      for (const lane of this.#lanes.values()) {
+        lane.port?.close();
+        clearTimeout(lane.reapTimer);
+      }
       // Threads piscina already let go of (terminated for an abort, reaped when idle) may still be
       // exiting. piscina.destroy() waits only for its own, and an exit that comes after it has
       // finished makes piscina start minThreads anew: wait for those exits first, so any
@@ -566,7 +793,7 @@ export class Executor {
 
   /** Aborts the `context.signal` of a cancelled batch's task, on its thread. */
   #forwardCancel(batch: Batch): void {
-    const port = this.#cancelPorts.get(batch.thread!);
+    const port = this.#lanes.get(batch.thread!)?.port;
     if (port === undefined) return;
     // The reason is a user's value: it may not clone, or even print.
     try {
@@ -581,9 +808,14 @@ export class Executor {
     const worker = this.#piscina.threads.find((thread) => thread.threadId === id) as Worker | undefined;
     if (worker === undefined) return;
     this.#metrics.threadStarted(id);
+    const lane = this.#laneOf(id);
+    lane.watched = true;
+    if (lane.viaPiscina === 0) this.#fellIdle(lane);
+    if (this.#held.length > 0) queueMicrotask(() => this.#sendHeld());
     // piscina's listeners were attached first, so it has already rejected the thread's tasks when
     // these run; the rejections are handled in microtasks after, by which time the death is recorded.
     worker.on('error', (error: unknown) => {
+      lane.leaving ??= 'crash';
       const code = (error as { code?: unknown } | null)?.code;
       this.#died(id, {
         retired: false,
@@ -599,9 +831,14 @@ export class Executor {
     worker.once('exit', (exitCode: number) => {
       this.#exits.delete(worker);
       exited();
-      this.#cancelPorts.get(id)?.close();
-      this.#cancelPorts.delete(id);
-      const retired = this.#retiring.delete(id);
+      // Unref'd first: a port closed while ref'd stays held (with its thread's Worker).
+      lane.port?.unref();
+      lane.port?.close();
+      // Batches and tasks may outlive the thread and keep its lane: not its port.
+      lane.port = undefined;
+      clearTimeout(lane.reapTimer);
+      this.#lanes.delete(id);
+      const retired = lane.leaving === 'retire';
       const death = this.#deaths.get(id);
       const terminated = this.#terminated.get(id);
       this.#terminated.delete(id);
@@ -616,9 +853,28 @@ export class Executor {
         death.exited = true;
         for (const resume of death.waiting.splice(0)) resume();
       }
+      // Its direct batches fail (piscina rejected its own ones already): parentPort was drained, so
+      // every result and reply it posted is in.
+      if (lane.direct > 0) this.#failDirect(lane, exitCode);
       // Every failed batch of this thread was handled in the microtasks after its death.
       setImmediate(() => this.#deaths.delete(id));
       this.#metrics.threadExited(id, reason, exitCode);
+    });
+  }
+
+  /**
+   * Fails the direct batches of a thread that exited, in a microtask as piscina's rejections are. Not
+   * from a closure inside `#watchThread`: the errors these make keep the functions on their stack
+   * (V8 formats a stack lazily), and a closure there would keep the dead Worker for as long as a
+   * caller keeps the error.
+   */
+  #failDirect(lane: Lane, exitCode: number): void {
+    const failed: Batch[] = [];
+    for (const batch of this.#directs.values()) if (batch.lane === lane) failed.push(batch);
+    for (const batch of failed) this.#directs.delete(batch.id);
+    queueMicrotask(() => {
+      const error = new Error(`The thread exited with code ${exitCode} before it replied.`);
+      for (const batch of failed) this.#onFailure(batch, error);
     });
   }
 
@@ -663,8 +919,17 @@ export class Executor {
       }
       case Kind.Hello: {
         const [, , , thread, port] = notice;
-        this.#cancelPorts.set(thread, port);
         port.unref();
+        // A thread's hello may come before piscina reports it ready; direct requests wait for both.
+        if (this.#destroyed) return port.close();
+        this.#laneOf(thread).port = port;
+        return;
+      }
+      case Kind.Done: {
+        const batch = this.#directs.get(notice[3]);
+        if (batch === undefined) return;
+        this.#directs.delete(batch.id);
+        this.#onReply(batch, doneReply(notice));
         return;
       }
       case Kind.Progress: {
@@ -674,10 +939,12 @@ export class Executor {
         if (task !== undefined && task.state === TaskState.Dispatched && task.onProgress !== undefined) reportProgress(task, value);
         return;
       }
-      case Kind.Retire:
-        this.#retiring.add(notice[3]);
+      case Kind.Retire: {
+        const lane = this.#lanes.get(notice[3]);
+        if (lane !== undefined) lane.leaving = 'retire';
         this.#metrics.threadRecycling(notice[3]);
         return;
+      }
     }
   }
 
@@ -729,7 +996,53 @@ export class Executor {
     this.#metrics.slots(--this.#inFlight);
     this.#freeSlots.push(batch.slot);
     if (batch.graceTimer !== undefined) clearTimeout(batch.graceTimer);
+    const lane = batch.lane;
+    if (lane !== undefined) {
+      if (!batch.direct) {
+        lane.viaPiscina--;
+        if (batch.controller !== undefined) lane.abortable--;
+      } else if (--lane.direct === 0) lane.port?.unref();
+      this.#lightened(lane);
+    }
     return true;
+  }
+
+  /** A thread's load fell: what waits in `#held` may go now, and an idle thread starts its idle time. */
+  #lightened(lane: Lane): void {
+    if (lane.viaPiscina === 0 && lane.direct === 0) this.#fellIdle(lane);
+    if (this.#held.length > 0) this.#sendHeld();
+  }
+
+  /**
+   * A thread's load fell to 0: `idleTimeout` later, it is stopped if it is still idle and more than
+   * `minThreads` stay. One timer per thread at a time, re-armed for what is left when it fires early.
+   */
+  #fellIdle(lane: Lane): void {
+    // (A thread that exited is no longer in #lanes: its batches fail after that.)
+    if (this.#idleTimeout === Infinity || this.#destroyed || this.#lanes.get(lane.id) !== lane) return;
+    lane.idleSince = performance.now();
+    if (lane.reapTimer === undefined) lane.reapTimer = setTimeout(() => this.#reap(lane), this.#idleTimeout).unref();
+  }
+
+  #reap(lane: Lane): void {
+    lane.reapTimer = undefined;
+    if (this.#destroyed || lane.leaving !== undefined || this.#lanes.get(lane.id) !== lane) return;
+    if (lane.viaPiscina > 0 || lane.direct > 0) return;
+    const left = lane.idleSince + this.#idleTimeout - performance.now();
+    if (left > 0) {
+      lane.reapTimer = setTimeout(() => this.#reap(lane), left).unref();
+      return;
+    }
+    let staying = 0;
+    let worker: Worker | undefined;
+    for (const thread of this.#piscina.threads as Worker[]) {
+      if (thread.threadId === lane.id) worker = thread;
+      if (this.#lanes.get(thread.threadId)?.leaving === undefined) staying++;
+    }
+    if (worker === undefined || staying <= this.#minThreads) return;
+    lane.leaving = 'idle';
+    this.#terminated.set(lane.id, 'idle');
+    void worker.terminate();
   }
 
   #onReply(batch: Batch, reply: BatchReply): void {

@@ -9,6 +9,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Callbacks, Link } from './callbacks.ts';
 import { PoolDestroyedError } from './errors.ts';
 import type { RunTraceContext } from './events.ts';
+import type { Lane } from './executor.ts';
 import type { Metrics } from './metrics.ts';
 import type { QueueEntry } from './queue.ts';
 import { decide, retryTimers, RetryState, type RetryPolicy } from './retry.ts';
@@ -75,8 +76,12 @@ export interface Batch {
   cancelReason: unknown;
   /** Terminates the thread when a cancelled task outlives `abortGrace`. */
   graceTimer: NodeJS.Timeout | undefined;
-  /** Thread id piscina's balancer sent it to (set only while prefetch or recycling is on). */
+  /** Thread id it was sent to: by piscina's balancer, or straight to the thread's port. */
   assigned: number | undefined;
+  /** The thread it was sent to, as the executor counts its load. */
+  lane: Lane | undefined;
+  /** Sent straight to its thread's port, not through piscina: its reply is a `Done` notice. */
+  direct: boolean;
   /** Its slot is free again (see the executor's `release`). */
   released: boolean;
   /** When it was sent (performance.now()), to tell a request stuck behind a long task. */

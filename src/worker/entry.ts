@@ -1,6 +1,6 @@
 /**
  * What each worker thread runs: loads the pool's task module once, then runs the requests piscina
- * hands it. Never imports main-thread modules.
+ * hands it and the ones the main thread posts straight to its own port. Never imports main-thread modules.
  *
  * Every function here is total: whatever a task throws, returns or rejects with (a Proxy, a throwing
  * getter, no prototype) becomes that task's outcome. The handler never throws and never rejects, so a
@@ -13,6 +13,7 @@ import type { TaskContext } from './context.ts';
 import {
   claim,
   batchInput,
+  doneNotice,
   batchName,
   batchSize,
   Flag,
@@ -48,12 +49,16 @@ const parent = parentPort!;
 const secret = config.secret!;
 delete config.secret;
 
-// Cancels arrive on a port of our own: piscina owns the task channel and parentPort's inbound side.
+// Cancels and direct requests arrive on a port of our own: piscina owns the task channel and
+// parentPort's inbound side.
 const controllers = new Map<number, AbortController>();
-const cancels = new MessageChannel();
-cancels.port1.on('message', (message: Cancel) => controllers.get(message.batch)?.abort(message.reason));
-cancels.port1.unref();
-parent.postMessage(helloNotice(secret, threadId, cancels.port2), [cancels.port2]);
+const own = new MessageChannel();
+own.port1.on('message', (message: Cancel | BatchRequest | ChunkRequest) => {
+  if (Array.isArray(message)) direct(message);
+  else controllers.get(message.batch)?.abort(message.reason);
+});
+own.port1.unref();
+parent.postMessage(helloNotice(secret, threadId, own.port2), [own.port2]);
 
 let tasks: Map<string, TaskFunction> | undefined;
 let taskNames: string[] = [];
@@ -229,50 +234,64 @@ export default function handle(request: Request): Reply | Promise<Reply> {
   }
   // A batch is claimed once the module has loaded: a thread that dies loading it (process.exit at
   // import) never started the batch, which then goes back to the queue rather than take the blame.
-  if (tasks === undefined && loadError === undefined) return loading.then(() => admit(request));
-  return admit(request);
+  if (tasks === undefined && loadError === undefined) return loading.then(() => admit(request, undefined));
+  return admit(request, undefined);
+}
+
+/**
+ * A request the main thread posted to this thread's own port, bypassing piscina: its reply goes as a
+ * `Done` notice on parentPort, after its results on the same port. Only requests without flags or
+ * transfers come this way.
+ */
+function direct(request: BatchRequest | ChunkRequest): void {
+  const send = (reply: BatchReply): void => parent.postMessage(doneNotice(secret, request[2], reply));
+  if (tasks === undefined && loadError === undefined) void loading.then(() => admit(request, send));
+  else void admit(request, send);
 }
 
 /**
  * Starts a request now, or once a running one ends. A request that waits here is not claimed: if
- * the thread dies first, the main thread sees it never started and queues it again.
+ * the thread dies first, the main thread sees it never started and queues it again. `send` posts a
+ * direct request's reply.
  */
-function admit(request: BatchRequest | ChunkRequest): BatchReply | Promise<BatchReply> {
-  if (active < config.concurrency && !retiring) return start(request);
-  return new Promise((resolve) => waiting.push(() => resolve(start(request))));
+function admit(request: BatchRequest | ChunkRequest, send: Send | undefined): BatchReply | Promise<BatchReply> {
+  if (active < config.concurrency && !retiring) return start(request, send);
+  return new Promise((resolve) => waiting.push(() => resolve(start(request, send))));
 }
 
-function start(request: BatchRequest | ChunkRequest): BatchReply | Promise<BatchReply> {
+type Send = (reply: BatchReply) => void;
+
+function start(request: BatchRequest | ChunkRequest, send: Send | undefined): BatchReply | Promise<BatchReply> {
   active++;
-  if (!claim(config.slots, request[1], request[2], threadId)) {
-    // Taken back by the main thread while it waited here: another thread runs its tasks.
-    next();
-    return [0];
-  }
-  const reply = run(request);
-  if (reply instanceof Promise) {
-    return reply.then((settled) => {
-      next();
-      return settled === HALT ? never : settled;
-    });
-  }
-  next();
-  return reply === HALT ? never : reply;
+  // Not claimed: taken back by the main thread while it waited here, and another thread runs its tasks.
+  if (!claim(config.slots, request[1], request[2], threadId)) return end([0], send);
+  const reply = run(request, send !== undefined);
+  if (reply instanceof Promise) return reply.then((settled) => end(settled, send));
+  return end(reply, send);
 }
 
-function next(): void {
+/**
+ * A request is done: its reply goes out before the next waiting request starts (that one may kill
+ * the thread). A request cut short by retirement gets no reply, ever.
+ */
+function end(reply: BatchReply | typeof HALT, send: Send | undefined): BatchReply | Promise<never> {
+  if (send !== undefined && reply !== HALT) send(reply);
   active--;
   if (!retiring) waiting.shift()?.();
   else if (active === 0) retire();
+  return reply === HALT ? never : reply;
 }
 
 function manifest(): ManifestReply {
   return loadError !== undefined ? { ok: false, error: loadError } : { ok: true, names: taskNames };
 }
 
-function run(request: BatchRequest | ChunkRequest): BatchReply | typeof HALT | Promise<BatchReply | typeof HALT> {
+/** `direct`: the request came on the thread's own port, and its reply goes on parentPort (see `direct`). */
+function run(request: BatchRequest | ChunkRequest, direct: boolean): BatchReply | typeof HALT | Promise<BatchReply | typeof HALT> {
   const [, , id, flags] = request;
-  if (flags === 0) return request[0] === Kind.Chunk ? chunk(request, untrackedContext) : batch(request, untrackedContext, 0, performance.now());
+  if (flags === 0) {
+    return request[0] === Kind.Chunk ? chunk(request, untrackedContext, direct) : batch(request, untrackedContext, 0, performance.now(), direct);
+  }
   const context = contextFor(id, flags);
   let closeCallbacks: (() => void) | undefined;
   if (flags & Flag.Callbacks && request[0] === Kind.Batch) {
@@ -281,7 +300,7 @@ function run(request: BatchRequest | ChunkRequest): BatchReply | typeof HALT | P
     setBatchInput(request, 0, opened.input);
     closeCallbacks = opened.close;
   }
-  const reply = request[0] === Kind.Chunk ? chunk(request, context) : batch(request, context, 0, performance.now());
+  const reply = request[0] === Kind.Chunk ? chunk(request, context, direct) : batch(request, context, 0, performance.now(), direct);
   const untrack = (): void => {
     controllers.delete(id);
     reporters.get(id)?.end();
@@ -293,13 +312,13 @@ function run(request: BatchRequest | ChunkRequest): BatchReply | typeof HALT | P
   return reply;
 }
 
-async function chunk(request: ChunkRequest, context: TaskContext): Promise<BatchReply> {
+async function chunk(request: ChunkRequest, context: TaskContext, direct: boolean): Promise<BatchReply> {
   const [, , id, , name, items] = request;
   const start = performance.now();
   const outcome = await runChunk(name, items, context);
   // A chunk counts one task per item.
   if (recycle) tally(items.length);
-  if (config.notify || retiring || !surelyCloneable(outcome.value)) {
+  if ((config.notify && !direct) || retiring || !surelyCloneable(outcome.value)) {
     post(id, 0, outcome.status, outcome.value);
     return [performance.now() - start];
   }
@@ -316,14 +335,15 @@ function batch(
   context: TaskContext,
   from: number,
   start: number,
+  direct: boolean,
 ): BatchReply | typeof HALT | Promise<BatchReply | typeof HALT> {
   const size = batchSize(request);
   for (let i = from; i < size; i++) {
     const outcome = runOne(batchName(request, i), batchInput(request, i), context);
     if (outcome instanceof Promise) {
-      return outcome.then((settled) => finishOne(request, i, size, settled, start) ?? batch(request, context, i + 1, start));
+      return outcome.then((settled) => finishOne(request, i, size, settled, start, direct) ?? batch(request, context, i + 1, start, direct));
     }
-    const reply = finishOne(request, i, size, outcome, start);
+    const reply = finishOne(request, i, size, outcome, start, direct);
     if (reply) return reply;
   }
   return [performance.now() - start];
@@ -333,11 +353,19 @@ function batch(
  * Posts the outcome of task `i`, or returns the reply that carries it when it is the batch's last;
  * returns HALT when the thread retires before the batch's next task.
  */
-function finishOne(request: BatchRequest, i: number, size: number, outcome: Outcome, start: number): BatchReply | typeof HALT | undefined {
+function finishOne(
+  request: BatchRequest,
+  i: number,
+  size: number,
+  outcome: Outcome,
+  start: number,
+  direct: boolean,
+): BatchReply | typeof HALT | undefined {
   const last = i + 1 === size;
   if (recycle) tally(1);
   // With progress, the result follows the progress notices on the same port, never overtaking them.
-  if (last && !config.notify && !retiring && !(request[3] & Flag.Progress) && surelyCloneable(outcome.value)) {
+  // A direct reply travels on parentPort like the notices, so it never needs `notify`.
+  if (last && (direct || !config.notify) && !retiring && !(request[3] & Flag.Progress) && surelyCloneable(outcome.value)) {
     // The last result rides in the reply: a lone task costs one message each way.
     return [performance.now() - start, outcome.status, outcome.value];
   }

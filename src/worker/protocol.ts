@@ -12,7 +12,10 @@ import type { MessagePort } from 'node:worker_threads';
  *   {@link Notice}s, one per other finished task. Node drains this port before it reports a thread's
  *   exit, so every result a thread sent before it died is seen before its death is;
  * - a per-thread MessagePort the thread hands over in its `Hello`: {@link Cancel}s go to the thread,
- *   so a running task's `context.signal` can abort.
+ *   so a running task's `context.signal` can abort; and requests without flags or transfers, sent
+ *   straight to the thread rather than through piscina (its per-request bookkeeping costs the main
+ *   thread more than the rest of a task's trip). Their replies come back as {@link DoneNotice}s on
+ *   parentPort, after their results on the same port.
  *
  * Every message is tagged by one {@link Kind}. This file is imported by both sides and imports only types.
  */
@@ -42,7 +45,7 @@ export const Kind = {
   Result: 3,
   /** Notice: a tracked batch is about to run; its timeout starts now. */
   Start: 4,
-  /** Notice: a thread started; cancels for it go to the port it sends. */
+  /** Notice: a thread started; cancels and direct requests for it go to the port it sends. */
   Hello: 5,
   /** Notice: a task with `onProgress` reported progress (the latest value since its last one). */
   Progress: 6,
@@ -51,6 +54,8 @@ export const Kind = {
    * it will ever post came before this; requests it holds unfinished never ran past their last result.
    */
   Retire: 7,
+  /** Notice: a request sent on the thread's own port has run; its reply, as piscina's would be. */
+  Done: 8,
 } as const;
 
 /**
@@ -208,7 +213,7 @@ export type ResultNotice = [tag: typeof TAG, kind: typeof Kind.Result, secret: n
 /** `[TAG, Kind.Start, secret, batch id, thread id]`: a tracked task is about to be called; its timeout starts now. */
 export type StartNotice = [tag: typeof TAG, kind: typeof Kind.Start, secret: number, batch: number, thread: number];
 
-/** `[TAG, Kind.Hello, secret, thread id, port]`: sent once when a thread starts; cancels go to the port. */
+/** `[TAG, Kind.Hello, secret, thread id, port]`: sent once when a thread starts; cancels and direct requests go to the port. */
 export type HelloNotice = [tag: typeof TAG, kind: typeof Kind.Hello, secret: number, thread: number, port: MessagePort];
 
 /** `[TAG, Kind.Progress, secret, batch id, value]`: the latest value a task with `Flag.Progress` reported. */
@@ -217,7 +222,15 @@ export type ProgressNotice = [tag: typeof TAG, kind: typeof Kind.Progress, secre
 /** `[TAG, Kind.Retire, secret, thread id]`: the thread retires (see {@link Kind.Retire}); its exit follows. */
 export type RetireNotice = [tag: typeof TAG, kind: typeof Kind.Retire, secret: number, thread: number];
 
-export type Notice = ResultNotice | StartNotice | HelloNotice | ProgressNotice | RetireNotice;
+/**
+ * `[TAG, Kind.Done, secret, batch id, elapsed ms]`, or with `status, value` after it when the last
+ * task's result rides along: a {@link BatchReply}, flat.
+ */
+export type DoneNotice =
+  | [tag: typeof TAG, kind: typeof Kind.Done, secret: number, batch: number, elapsed: number]
+  | [tag: typeof TAG, kind: typeof Kind.Done, secret: number, batch: number, elapsed: number, status: Status, value: unknown];
+
+export type Notice = ResultNotice | StartNotice | HelloNotice | ProgressNotice | RetireNotice | DoneNotice;
 
 export function resultNotice(secret: number, batch: number, index: number, status: Status, value: unknown): ResultNotice {
   return [TAG, Kind.Result, secret, batch, index, status, value];
@@ -237,6 +250,15 @@ export function progressNotice(secret: number, batch: number, value: unknown): P
 
 export function retireNotice(secret: number, thread: number): RetireNotice {
   return [TAG, Kind.Retire, secret, thread];
+}
+
+export function doneNotice(secret: number, batch: number, reply: BatchReply): DoneNotice {
+  return reply.length === 1 ? [TAG, Kind.Done, secret, batch, reply[0]] : [TAG, Kind.Done, secret, batch, reply[0], reply[1], reply[2]];
+}
+
+/** The reply a {@link DoneNotice} carries. */
+export function doneReply(notice: DoneNotice): BatchReply {
+  return notice.length === 5 ? [notice[4]] : [notice[4], notice[5], notice[6]];
 }
 
 /** The notice in a parentPort message, or undefined for anything else (a message a task posted). */
