@@ -19,6 +19,16 @@ async function warm(pool: ReturnType<typeof makePool<typeof tasks>>): Promise<vo
   for (let id = 0; id < 3; id++) await pool.run('count', { log: log.cells, id });
 }
 
+/** One thread, its tasks timed as short, held by a blocked direct run until `gate` opens. */
+async function heldPool() {
+  const pool = makePool<typeof tasks>('prefetch.ts', { maxThreads: 1, minThreads: 1 });
+  await warm(pool);
+  const gate = (open = new Gate());
+  const blocked = pool.run('block', { cells: gate.cells, value: 'first' });
+  await gate.started();
+  return { pool, gate, blocked, log: new SharedLog() };
+}
+
 test('a process whose only pending work is runs on threads stays alive until their results are read, then exits by itself', async () => {
   const script = fileURLToPath(new URL('./fixtures/direct-exit.ts', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 30_000 });
@@ -26,12 +36,7 @@ test('a process whose only pending work is runs on threads stays alive until the
 });
 
 test('a run with a signal submitted while the only thread holds direct runs waits for it to be idle, then runs', async () => {
-  const pool = makePool<typeof tasks>('prefetch.ts', { maxThreads: 1, minThreads: 1 });
-  await warm(pool);
-  const gate = (open = new Gate());
-  const blocked = pool.run('block', { cells: gate.cells, value: 'first' });
-  await gate.started();
-  const log = new SharedLog();
+  const { pool, gate, blocked, log } = await heldPool();
   // A slot is free (one may wait at the thread), but a run with a signal may join no busy thread.
   const signalled = pool.run('count', { log: log.cells, id: 1 }, { signal: new AbortController().signal });
   const after = pool.run('count', { log: log.cells, id: 2 });
@@ -46,12 +51,7 @@ test('a run with a signal submitted while the only thread holds direct runs wait
 });
 
 test('aborting a run with a signal while it waits for an idle thread rejects it at once; no thread is stopped, the others finish', async () => {
-  const pool = makePool<typeof tasks>('prefetch.ts', { maxThreads: 1, minThreads: 1 });
-  await warm(pool);
-  const gate = (open = new Gate());
-  const blocked = pool.run('block', { cells: gate.cells, value: 'first' });
-  await gate.started();
-  const log = new SharedLog();
+  const { pool, gate, blocked, log } = await heldPool();
   const controller = new AbortController();
   const signalled = pool.run('count', { log: log.cells, id: 2 }, { signal: controller.signal });
   await turns(5);
