@@ -549,6 +549,9 @@ export class Executor {
   #route(entry: Outgoing): boolean {
     const { batch, request, transfer } = entry;
     const first = batch.tasks[0]!;
+    // Counted from now: a batch that waited in #held while threads died was not sent to them, and
+    // its failing to clone must not read as "its thread died before it started".
+    batch.deathsAtSend = this.#deathCount;
     const lane = this.#laneFor(batch.controller !== undefined || first.transfer !== undefined);
     if (lane !== undefined) {
       // Through piscina, to that thread, until its hello is read.

@@ -60,8 +60,8 @@ export interface Batch {
   /** Its cell in the slots the threads claim (see `worker/protocol.ts`). */
   readonly slot: number;
   readonly tasks: readonly Task[];
-  /** Threads that had died when it was sent: tells "died before it started" from "never sent". */
-  readonly deathsAtSend: number;
+  /** Threads that had died when it went to a thread: tells "died before it started" from "never sent". */
+  deathsAtSend: number;
   /** Tracked batches only: aborting it makes piscina terminate the thread. */
   readonly controller: AbortController | undefined;
   /** Outcomes received so far, by notice or in the reply. */
