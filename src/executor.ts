@@ -131,8 +131,12 @@ export class Lane {
   watched = false;
   /** Batches sent through piscina and not released, the manifest request among them. */
   viaPiscina = 0;
-  /** Of those, ones with a signal: piscina terminates the thread to abort one, so nothing joins them. */
-  abortable = 0;
+  /**
+   * Of those, ones nothing may join: with a signal (piscina terminates the thread to abort one), or
+   * moving buffers (a request sent after it on the thread's own port may start first, and kill the
+   * thread with the buffers unread: they could not be sent again).
+   */
+  exclusive = 0;
   /** Batches sent straight to the port and not released. */
   direct = 0;
   /**
@@ -178,6 +182,11 @@ interface Death {
  */
 function pendingIn(batch: Batch, task: Task): boolean {
   return task.state !== TaskState.Settled && task.batch === batch;
+}
+
+/** Whether nothing may join the batch on its thread (see `Lane.exclusive`). */
+function exclusive(batch: Batch): boolean {
+  return batch.controller !== undefined || batch.tasks[0]!.transfer !== undefined;
 }
 
 function crashError(death: Death): WorkerCrashError {
@@ -363,8 +372,8 @@ export class Executor {
    * (every thread was full and piscina may start another) goes to an idle thread first; else to the
    * least busy one below its share, counting prefetched requests only while prefetching, and direct
    * ones too; otherwise none, and piscina holds it until the thread it starts is ready. A request
-   * with a signal goes only to an idle thread, and nothing joins a thread running one, as piscina's
-   * own balancer does: aborting it terminates its thread.
+   * with a signal or moving buffers goes only to an idle thread, and nothing joins a thread holding
+   * one (`Lane.exclusive`).
    */
   #balancer(): Balancer {
     return (task, workers) => {
@@ -388,7 +397,7 @@ export class Executor {
           candidate = worker;
           break;
         }
-        if (alone || worker.isRunningAbortableTask || (lane !== undefined && lane.abortable > 0)) continue;
+        if (alone || worker.isRunningAbortableTask || (lane !== undefined && lane.exclusive > 0)) continue;
         if (usage < least) {
           candidate = worker;
           least = usage;
@@ -409,7 +418,7 @@ export class Executor {
   #unassign(batch: Batch): void {
     const lane = batch.lane!;
     lane.viaPiscina--;
-    if (batch.controller !== undefined) lane.abortable--;
+    if (exclusive(batch)) lane.exclusive--;
     batch.lane = undefined;
     batch.assigned = undefined;
   }
@@ -574,14 +583,14 @@ export class Executor {
 
   /**
    * The thread a request goes to: an idle one first; else, unless it must be `alone` (a signal, or
-   * buffers it moves), the least loaded below its share. None that is not ready, is leaving, or runs
-   * a request with a signal.
+   * buffers it moves), the least loaded below its share. None that is not ready, is leaving, or holds
+   * a request nothing may join (`Lane.exclusive`).
    */
   #laneFor(alone: boolean): Lane | undefined {
     let best: Lane | undefined;
     let least = this.#prefetching() ? this.#perThread : this.#concurrency;
     for (const lane of this.#lanes.values()) {
-      if (!lane.watched || lane.leaving !== undefined || lane.abortable > 0) continue;
+      if (!lane.watched || lane.leaving !== undefined || lane.exclusive > 0) continue;
       const load = lane.viaPiscina + lane.direct;
       if (load === 0) return lane;
       if (!alone && load < least) {
@@ -603,7 +612,7 @@ export class Executor {
       if (lane.direct++ === 0) lane.port!.ref();
     } else {
       lane.viaPiscina++;
-      if (batch.controller !== undefined) lane.abortable++;
+      if (exclusive(batch)) lane.exclusive++;
     }
   }
 
@@ -1003,7 +1012,7 @@ export class Executor {
     if (lane !== undefined) {
       if (!batch.direct) {
         lane.viaPiscina--;
-        if (batch.controller !== undefined) lane.abortable--;
+        if (exclusive(batch)) lane.exclusive--;
       } else if (--lane.direct === 0) lane.port?.unref();
       this.#lightened(lane);
     }
@@ -1115,7 +1124,7 @@ export class Executor {
         const last = batch.tasks[batch.tasks.length - 1]!;
         if (pendingIn(batch, last)) this.#ledger.settle(last, false, new TaskResultError(error));
       } else if (batch.assigned !== undefined && this.#deaths.get(batch.assigned)?.retired === true) this.#recall(unsettled);
-      else if (this.#deathCount !== batch.deathsAtSend) {
+      else if (this.#deathCount !== batch.deathsAtSend && !this.#alive(batch.assigned)) {
         // Prefetched behind a task its thread died running: that task is blamed, these go back uncounted.
         const holder = batch.assigned === undefined ? undefined : this.#deaths.get(batch.assigned);
         if (holder?.busy === true) this.#recall(unsettled);
@@ -1127,6 +1136,13 @@ export class Executor {
     // the freed slots, and keep their order.
     if (death !== undefined) queueMicrotask(() => this.#host.slotFreed());
     else this.#host.slotFreed();
+  }
+
+  /** The batch's thread has not died and is not on its way out: a failure there is not its death. */
+  #alive(thread: number | undefined): boolean {
+    if (thread === undefined || this.#deaths.has(thread)) return false;
+    const lane = this.#lanes.get(thread);
+    return lane !== undefined && lane.leaving === undefined;
   }
 
   /**

@@ -98,3 +98,18 @@ test('a direct run that ends its thread is blamed; the one prefetched behind it 
   expect(log.entries()).toEqual([7]);
   expect(pool.stats().threadExits).toMatchObject({ crash: 1 });
 });
+
+test('a plain run submitted right behind a run that moves buffers never starts before it: when it ends the thread, the buffers were read', async () => {
+  // The run with `transfer` goes through piscina's port, a plain one straight to the thread's own;
+  // two ports keep no order between them, so a plain run joining the thread could start first.
+  const pool = makePool<typeof tasks>('prefetch.ts', { maxThreads: 1, minThreads: 1 });
+  await warm(pool);
+  for (let round = 0; round < 25; round++) {
+    const buffer = new ArrayBuffer(64 + round);
+    const moved = pool.run('size', { buffer }, { transfer: [buffer] });
+    const ending = pool.run('exit', 3);
+    expect(await moved).toBe(64 + round);
+    await expect(ending).rejects.toMatchObject({ code: 'TESSERA_WORKER_CRASH', exitCode: 3 });
+  }
+  expect(pool.stats().threadExits).toMatchObject({ crash: 25 });
+});
