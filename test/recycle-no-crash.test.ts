@@ -44,3 +44,16 @@ test('pool.map: a chunk counts one task per item; every item is mapped once, not
   expect(threads.size).toBeGreaterThanOrEqual(2);
   expect(pool.stats().failed).toBe(0);
 });
+
+test('runs that move buffers, each submitted as the one before settles on a thread retiring after one task: none is lost to the retirement', async () => {
+  // The last result comes before the thread says it retires: a run sent in between must not go to
+  // the retiring thread, where its buffers would be gone with it.
+  const pool = makePool<typeof tasks>('recycle.ts', { maxTasksPerThread: 1, maxThreads: 1, minThreads: 1 });
+  await pool.ready();
+  for (let round = 0; round < 10; round++) {
+    const buffer = new ArrayBuffer(32 + round);
+    expect(await pool.run('size', { buffer }, { transfer: [buffer] })).toBe(32 + round);
+  }
+  expect(pool.stats()).toMatchObject({ failed: 0, completed: 10 });
+  expect(pool.stats().retired).toBeGreaterThanOrEqual(9);
+});

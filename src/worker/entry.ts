@@ -211,15 +211,23 @@ const HALT = Symbol('halt');
 /** The reply of a request cut short: none, ever. The thread exits; piscina then fails the request. */
 const never = new Promise<never>(() => {});
 
-/** Counts `n` finished tasks and decides whether the thread retires. */
+/**
+ * Counts `n` finished tasks and decides whether the thread retires. It says so at once, ahead of the
+ * result that took it past its limit (the same port keeps that order): had the main thread read that
+ * result first, it could send a run in between, to a thread that would exit without starting it
+ * (a run that moves buffers would lose them).
+ */
 function tally(n: number): void {
   finished += n;
-  if (finished >= maxTasks || (maxHeapBytes !== undefined && getHeapStatistics().used_heap_size > maxHeapBytes)) retiring = true;
+  if (retiring) return;
+  if (finished >= maxTasks || (maxHeapBytes !== undefined && getHeapStatistics().used_heap_size > maxHeapBytes)) {
+    retiring = true;
+    parent.postMessage(retireNotice(secret, threadId));
+  }
 }
 
-/** Posted after every result this thread sent (same port, so it arrives after them), then the exit. */
+/** Once the running requests are done; every result was posted (on parentPort) before it. */
 function retire(): never {
-  parent.postMessage(retireNotice(secret, threadId));
   process.exit(0);
 }
 
