@@ -561,10 +561,10 @@ export class Executor {
     // Counted from now: a batch that waited in #held while threads died was not sent to them, and
     // its failing to clone must not read as "its thread died before it started".
     batch.deathsAtSend = this.#deathCount;
-    const lane = this.#laneFor(batch.controller !== undefined || first.transfer !== undefined);
+    const lane = this.#laneFor(exclusive(batch));
     if (lane !== undefined) {
       // Through piscina, to that thread, until its hello is read.
-      const direct = first.flags === 0 && transfer === undefined && lane.port !== undefined && !process.env['NODIRECT'];
+      const direct = first.flags === 0 && transfer === undefined && lane.port !== undefined;
       this.#assign(batch, lane, direct);
       if (direct) this.#post(batch, request, lane);
       else this.#run(batch, request, transfer);
