@@ -46,8 +46,8 @@ test('pool.map: a chunk counts one task per item; every item is mapped once, not
 });
 
 test('runs that move buffers, each submitted as the one before settles on a thread retiring after one task: none is lost to the retirement', async () => {
-  // The last result comes before the thread says it retires: a run sent in between must not go to
-  // the retiring thread, where its buffers would be gone with it.
+  // Had the thread said it retires only after its last result, a run sent in between would go to
+  // the retiring thread, and its buffers would be gone with it.
   const pool = makePool<typeof tasks>('recycle.ts', { maxTasksPerThread: 1, maxThreads: 1, minThreads: 1 });
   await pool.ready();
   for (let round = 0; round < 10; round++) {

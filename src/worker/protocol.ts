@@ -50,8 +50,9 @@ export const Kind = {
   /** Notice: a task with `onProgress` reported progress (the latest value since its last one). */
   Progress: 6,
   /**
-   * Notice: the thread passed `maxTasksPerThread` or `maxHeapPerThreadMb` and exits now. Every result
-   * it will ever post came before this; requests it holds unfinished never ran past their last result.
+   * Notice: the thread passed `maxTasksPerThread` or `maxHeapPerThreadMb`. Posted ahead of the result
+   * that took it there, so nothing is sent to it once that result is read; it starts nothing more, and
+   * exits once its running requests are done (their results come before its exit is reported).
    */
   Retire: 7,
   /** Notice: a request sent on the thread's own port has run; its reply, as piscina's would be. */
