@@ -3,8 +3,8 @@
  * and `node:diagnostics_channel` channels that tracers (OpenTelemetry and the like) subscribe to
  * without tessera depending on them.
  *
- * Nothing here costs anything while nobody listens: the pool asks {@link PoolEvents.watching} (a
- * field kept up to date as listeners come and go) and `hasSubscribers` before building any event.
+ * Nothing here costs anything while nobody listens: the pool asks {@link PoolEvents.watching} and
+ * `hasSubscribers` before building any event.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
@@ -78,25 +78,23 @@ export interface PoolEventMap {
   threadRecycle: [ThreadRecycleEvent];
 }
 
-const TASK_EVENTS: ReadonlySet<string | symbol> = new Set(['taskDispatch', 'taskSettle', 'taskRetry']);
-
 /**
- * The pool's typed emitter. A listener that throws does not reach the pool's run or its neighbours:
- * the pool reports it as a `TesseraWarning` and goes on.
+ * The pool's typed emitter. A listener that throws, or an async one that rejects, does not reach the
+ * pool's run or its neighbours: the pool reports it as a `TesseraWarning` and goes on.
  */
 export class PoolEvents extends EventEmitter<PoolEventMap> {
-  /** Some listener of a task event is attached: the ledger builds task events only then. */
-  watching = false;
-
   constructor() {
-    super();
-    // 'removeListener' fires after the removal, 'newListener' before the addition: count then.
-    const recount = (event: string | symbol, added: number): void => {
-      if (!TASK_EVENTS.has(event)) return;
-      this.watching = this.listenerCount('taskDispatch') + this.listenerCount('taskSettle') + this.listenerCount('taskRetry') + added > 0;
-    };
-    this.on('newListener' as keyof PoolEventMap, ((event: string | symbol) => recount(event, 1)) as never);
-    this.on('removeListener' as keyof PoolEventMap, ((event: string | symbol) => recount(event, 0)) as never);
+    // A rejection of an async listener's promise comes to [nodejs.rejection] below, not to the host.
+    super({ captureRejections: true });
+  }
+
+  /**
+   * Some listener of a task event is attached: the ledger builds task events only then. Asked of the
+   * emitter each time, not kept from 'newListener'/'removeListener' events: `removeAllListeners()`
+   * would remove the listeners that keep it, and the pool would stop telling listeners added later.
+   */
+  get watching(): boolean {
+    return this.listenerCount('taskSettle') + this.listenerCount('taskDispatch') + this.listenerCount('taskRetry') > 0;
   }
 
   /** Emits without letting a listener's throw escape into the pool. */
@@ -104,15 +102,24 @@ export class PoolEvents extends EventEmitter<PoolEventMap> {
     try {
       (this.emit as (event: K, ...args: PoolEventMap[K]) => boolean)(event, ...args);
     } catch (error) {
-      let shown: string;
-      try {
-        shown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      } catch {
-        shown = 'a value that cannot be shown';
-      }
-      process.emitWarning(`A \`${event}\` listener of pool.events threw (${shown}); the pool went on.`, 'TesseraWarning');
+      warnListener(event, error, 'threw');
     }
   }
+
+  /** Where `captureRejections` sends an async listener's rejection (else an 'error' event, unheard: a crash). */
+  [Symbol.for('nodejs.rejection')](error: unknown, event: string | symbol): void {
+    warnListener(event, error, 'rejected');
+  }
+}
+
+function warnListener(event: string | symbol, error: unknown, how: string): void {
+  let shown: string;
+  try {
+    shown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    shown = 'a value that cannot be shown';
+  }
+  process.emitWarning(`A \`${String(event)}\` listener of pool.events ${how} (${shown}); the pool went on.`, 'TesseraWarning');
 }
 
 /**

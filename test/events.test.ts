@@ -74,6 +74,44 @@ test('a listener that throws is reported as a TesseraWarning; its run and the ne
   }
 });
 
+test('an async listener that rejects is reported as a TesseraWarning, not an unhandled rejection', async () => {
+  const pool = makePool<typeof tasks>('observed.ts');
+  let onWarning!: (warning: Error) => void;
+  const warned = new Promise<Error>((resolve) => {
+    onWarning = (warning) => {
+      if (warning.name === 'TesseraWarning' && /rejected \(Error: async listener bug\)/.test(warning.message)) resolve(warning);
+    };
+  });
+  process.on('warning', onWarning);
+  try {
+    pool.events.on('taskSettle', async () => {
+      throw new Error('async listener bug');
+    });
+    expect(await Promise.all([pool.run('echo', 1), pool.run('echo', 2)])).toEqual([1, 2]);
+    expect((await warned).message).toContain('`taskSettle`');
+    expect(await pool.run('echo', 3)).toBe(3);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+test('after removeAllListeners(), listeners added later hear every task event', async () => {
+  const pool = makePool<typeof tasks>('observed.ts');
+  pool.events.on('taskSettle', () => {});
+  pool.events.removeAllListeners();
+  const heard: string[] = [];
+  pool.events.on('taskDispatch', (event) => heard.push(`dispatch ${event.name}`));
+  pool.events.on('taskSettle', (event) => heard.push(`settle ${event.outcome}`));
+  expect(await pool.run('echo', 1)).toBe(1);
+  await pool.onIdle();
+  expect(heard).toEqual(['dispatch echo', 'settle completed']);
+  pool.events.removeAllListeners('taskSettle');
+  pool.events.removeAllListeners('taskDispatch');
+  pool.events.on('taskSettle', (event) => heard.push(`settle ${event.outcome}`));
+  expect(await pool.run('echo', 2)).toBe(2);
+  expect(heard).toEqual(['dispatch echo', 'settle completed', 'settle completed']);
+});
+
 test('a listener may destroy the pool from inside a settle: every run still settles once', async () => {
   const pool = makePool<typeof tasks>('observed.ts', { maxThreads: 2 });
   await pool.ready();
