@@ -173,16 +173,43 @@ class Collector {
     return stats;
   }
 
+  /**
+   * Registers a pool. The registry may have changed under the collector: `registry.clear()` (a test
+   * suite's teardown) took every metric and with them the pools they exported, whose names are free
+   * again; a metric removed alone is registered again. A metric of the same name that is not ours
+   * is refused before anything is registered, so a refusal leaves the registry as it was.
+   */
   add(source: Source): void {
-    if (this.sources.size === 0) for (const metric of this.#metrics) this.#registry.registerMetric(metric as never);
+    const registry = this.#registry;
+    const missing = this.#metrics.filter((metric) => registry.getSingleMetric(metric.name) !== (metric as never));
+    if (missing.length === this.#metrics.length) this.#forget();
+    if (this.sources.has(source.label)) expected('name', 'a name no other pool in this registry has', source.label, false);
+    for (const metric of missing) {
+      if (registry.getSingleMetric(metric.name) !== undefined) {
+        throw new InvalidOptionRangeError(
+          `The registry already holds a metric named \`${metric.name}\` that registerPoolMetrics did not register: remove it (registry.removeSingleMetric) or pass another \`registry\`.`,
+        );
+      }
+    }
+    for (const metric of missing) registry.registerMetric(metric as never);
     this.sources.set(source.label, source);
+  }
+
+  /** The registry lost every metric of ours: the pools it held are no longer exported. */
+  #forget(): void {
+    for (const source of this.sources.values()) source.metrics.release(source.window);
+    this.sources.clear();
   }
 
   remove(source: Source): void {
     if (this.sources.get(source.label) !== source) return;
     this.sources.delete(source.label);
     source.metrics.release(source.window);
-    if (this.sources.size === 0) for (const metric of this.#metrics) this.#registry.removeSingleMetric(metric.name);
+    if (this.sources.size > 0) return;
+    // Only ours: after a clear(), a metric of that name may be someone else's.
+    for (const metric of this.#metrics) {
+      if (this.#registry.getSingleMetric(metric.name) === (metric as never)) this.#registry.removeSingleMetric(metric.name);
+    }
   }
 }
 
@@ -221,9 +248,13 @@ export function registerPoolMetrics(pool: Pool<any>, options: PoolMetricsOptions
     collector = new Collector(registry);
     collectors.set(registry, collector);
   }
-  if (collector.sources.has(name)) expected('name', 'a name no other pool in this registry has', name, false);
   const source: Source = { label: name, metrics, window: metrics.window() };
-  collector.add(source);
+  try {
+    collector.add(source);
+  } catch (error) {
+    metrics.release(source.window);
+    throw error;
+  }
   const owner = collector;
   return () => owner.remove(source);
 }

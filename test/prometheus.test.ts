@@ -1,5 +1,5 @@
 /** tessera-pool/metrics: two pools in one prom-client registry, values read at scrape time. */
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { expect, test } from 'vitest';
 import { registerPoolMetrics } from '../src/metrics-prometheus.ts';
 import { Gate, makePool } from './helpers.ts';
@@ -111,4 +111,37 @@ test('bad options: typed errors at once', () => {
   expect(() => registerPoolMetrics(pool, { name: 'x', registry: {} as never })).toThrow(/prom-client Registry/);
   const hostile = new Proxy({}, { get: () => { throw new Error('trap'); } });
   expect(() => registerPoolMetrics(pool, hostile as never)).toThrow(expect.objectContaining({ code: 'TESSERA_INVALID_OPTION' }));
+});
+
+test('registry.clear() between tests: the names are free again and a new registration exports its series', async () => {
+  const registry = new Registry();
+  const first = makePool<typeof tasks>('observed.ts');
+  registerPoolMetrics(first, { name: 'api', registry });
+  registry.clear();
+  const second = makePool<typeof tasks>('observed.ts');
+  registerPoolMetrics(second, { name: 'api', registry });
+  registerPoolMetrics(first, { name: 'other', registry });
+  await second.run('echo', 1);
+  const text = await registry.metrics();
+  expect(sample(text, 'tessera_pool_tasks_total', { pool: 'api', task: 'echo', outcome: 'completed' })).toBe(1);
+  expect(sample(text, 'tessera_pool_running_tasks', { pool: 'other' })).toBe(0);
+});
+
+test('a registry already holding a metric of one of our names: a typed error, and nothing of ours left behind', async () => {
+  const registry = new Registry();
+  const theirs = new Gauge({ name: 'tessera_pool_running_tasks', help: 'an older exporter', registers: [registry] });
+  const pool = makePool<typeof tasks>('observed.ts');
+  expect(() => registerPoolMetrics(pool, { name: 'p', registry })).toThrow(
+    expect.objectContaining({ code: 'TESSERA_INVALID_OPTION', message: expect.stringContaining('`tessera_pool_running_tasks`') }),
+  );
+  expect((await registry.getMetricsAsJSON()).map((metric) => metric.name)).toEqual(['tessera_pool_running_tasks']);
+  expect(registry.getSingleMetric('tessera_pool_running_tasks')).toBe(theirs);
+  registry.removeSingleMetric('tessera_pool_running_tasks');
+  const unregister = registerPoolMetrics(pool, { name: 'p', registry });
+  expect(await registry.metrics()).toContain('tessera_pool_running_tasks{pool="p"} 0');
+  // Unregistering the last pool takes only our metrics, not one of the same name registered since a clear().
+  registry.clear();
+  const again = new Gauge({ name: 'tessera_pool_threads', help: 'theirs again', registers: [registry] });
+  unregister();
+  expect(registry.getSingleMetric('tessera_pool_threads')).toBe(again);
 });
