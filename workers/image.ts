@@ -31,7 +31,7 @@ import { ErrorCodes, type ImageErrorCode } from '../src/errors.ts';
 import { ImageError, badOption } from './image/errors.ts';
 import { decode, decodeToFit, encode } from './image/codec.ts';
 import type { OrientationMode } from './image/exif.ts';
-import { backgroundOf, fields, formatOf, imageSource, maxPixelsOf, orientationOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, shrinkOnLoadOf, targetOf, type Target } from './image/input.ts';
+import { backgroundOf, formatOf, imageSource, maxPixelsOf, orientationOf, qualityOf, rawImage, resizeRawInput, bufferBytes, index, knownFields, shrinkOnLoadOf, targetOf, type Target } from './image/input.ts';
 import { claimBands, createResizePlan, readBandQueue, readPlan, type BandQueue, type ResizePlan } from './image/plan.ts';
 import { resizeBand as runBand } from './image/resample.ts';
 import { getKernel } from './image/wasm.ts';
@@ -200,7 +200,7 @@ function requireImage(task: string, value: unknown): ImageInput {
 
 /** Decodes, resizes and re-encodes one image. */
 export async function resize(input: ResizeTaskInput, context?: ImageTaskContext): Promise<ImageResult> {
-  const f = fields(input, 'resize', RESIZE_USAGE, ['image', 'width', 'height', 'fit', ...OPTION_KEYS]);
+  const f = knownFields(input, 'resize', RESIZE_USAGE, ['image', 'width', 'height', 'fit', ...OPTION_KEYS]);
   const target = targetOf(f);
   const out: Output = { format: formatOf(f.format), quality: qualityOf(f.quality), maxPixels: target.maxPixels, background: f.background === undefined ? undefined : target.background };
   const decodeOptions = { maxPixels: target.maxPixels, orientation: orientationOf(f.orientation), shrinkOnLoad: shrinkOnLoadOf(f.shrinkOnLoad) };
@@ -225,7 +225,7 @@ function readSizes(value: unknown): Array<{ width: number; height: number; fit: 
     throw badOption('reading thumbnails sizes threw; pass plain data (no throwing getters or Proxies).', cause);
   }
   return items.map((item, i) => {
-    const s = fields(item, `sizes[${i}]`, '{ width, height, fit? }', ['width', 'height', 'fit']);
+    const s = knownFields(item, `sizes[${i}]`, '{ width, height, fit? }', ['width', 'height', 'fit']);
     if (s.width === undefined || s.height === undefined) throw badOption(`sizes[${i}] needs both width and height.`);
     return { width: s.width as number, height: s.height as number, fit: s.fit };
   });
@@ -233,7 +233,7 @@ function readSizes(value: unknown): Array<{ width: number; height: number; fit: 
 
 /** Decodes once and produces one output per requested size, in order. */
 export async function thumbnails(input: ThumbnailsTaskInput, context?: ImageTaskContext): Promise<ImageResult[]> {
-  const f = fields(input, 'thumbnails', THUMBNAILS_USAGE, ['image', 'sizes', ...OPTION_KEYS]);
+  const f = knownFields(input, 'thumbnails', THUMBNAILS_USAGE, ['image', 'sizes', ...OPTION_KEYS]);
   const sizes = readSizes(f.sizes);
   // Every size is checked before the decode: a bad last size should not cost a decode.
   const targets = sizes.map((size, i) => targetOf({ ...f, ...size }, `sizes[${i}].`));
@@ -258,7 +258,7 @@ const BAND_USAGE = '{ plan, src, dst, y0, y1, srcFirstRow?, maxPixels?, bands? }
  * or the band), then the buffers against it. Uses the WASM kernel when available (identical bytes).
  */
 export async function resizeBand(input: ResizeBandTaskInput): Promise<{ y0: number; y1: number; bands: number }> {
-  const f = fields(input, 'resizeBand', BAND_USAGE, ['plan', 'src', 'dst', 'y0', 'y1', 'srcFirstRow', 'maxPixels', 'bands']);
+  const f = knownFields(input, 'resizeBand', BAND_USAGE, ['plan', 'src', 'dst', 'y0', 'y1', 'srcFirstRow', 'maxPixels', 'bands']);
   const plan: ResizePlan = readPlan(f.plan, maxPixelsOf(f.maxPixels));
   const src = bufferBytes(f.src, 'src');
   const dst = bufferBytes(f.dst, 'dst');
@@ -295,7 +295,7 @@ export interface DecodeSharedInput {
  * of a partitioned resize, without a copy.
  */
 export function decodeShared(input: DecodeSharedInput): RawImage & { data: Uint8Array } {
-  const f = fields(input, 'decodeShared', '{ image, maxPixels?, orientation? }', ['image', 'maxPixels', 'orientation']);
+  const f = knownFields(input, 'decodeShared', '{ image, maxPixels?, orientation? }', ['image', 'maxPixels', 'orientation']);
   const maxPixels = maxPixelsOf(f.maxPixels);
   const orientation = orientationOf(f.orientation);
   return toShared(decode(requireImage('decodeShared', f.image), { maxPixels, orientation }));
@@ -338,7 +338,7 @@ export interface EncodeImageInput {
 
 /** Encodes raw RGBA (PNG, JPEG, WebP, or 'raw' to pass it through). */
 export function encodeImage(input: EncodeImageInput): ImageResult {
-  const f = fields(input, 'encodeImage', '{ image: { data, width, height }, format?, quality?, maxPixels?, background? }', ['image', 'format', 'quality', 'maxPixels', 'background']);
+  const f = knownFields(input, 'encodeImage', '{ image: { data, width, height }, format?, quality?, maxPixels?, background? }', ['image', 'format', 'quality', 'maxPixels', 'background']);
   const out: Output = {
     format: formatOf(f.format),
     quality: qualityOf(f.quality),

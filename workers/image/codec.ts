@@ -62,23 +62,33 @@ const ADAM7 = [
   [0, 1, 1, 2],
 ] as const;
 
+/** Bytes of filtered scanlines a `width` x `height` PNG's IDAT must inflate to: each row is a filter byte and its pixels. */
+function filteredSize(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
+  const rows = (w: number, h: number): number => (w > 0 && h > 0 ? h * (Math.ceil((w * bitsPerPixel) / 8) + 1) : 0);
+  if (!interlaced) return rows(width, height);
+  let size = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) size += rows(width > x0 ? Math.ceil((width - x0) / dx) : 0, height > y0 ? Math.ceil((height - y0) / dy) : 0);
+  return size;
+}
+
 /**
- * An interlaced PNG is inflated by pngjs with no output limit, so a few hundred KB of IDAT could
- * inflate to gigabytes. Inflate it once here, capped at what the header's size allows (plus slack).
+ * The IDAT must inflate to every scanline its header promises, and not far more. pngjs checks neither:
+ * an interlaced PNG is inflated with no output limit (a few hundred KB of IDAT could inflate to
+ * gigabytes), and its own inflate of a non-interlaced one reads Node's zlib state in the wrong order
+ * (availOut for availIn), so a short stream comes back as the whole `height` rows it allocated,
+ * uninitialised past the data: a 64x48 PNG relabelled 4096x4096 decoded to a blank 4096x4096 image.
+ * Inflating here first costs one more inflate per PNG and allocates only what the data holds.
  */
-function checkInterlacedSize(width: number, height: number, png: PngLayout): void {
-  if (!png.interlaced || png.bitsPerPixel === undefined) return;
-  let expected = 0;
-  for (const [x0, y0, dx, dy] of ADAM7) {
-    const w = width > x0 ? Math.ceil((width - x0) / dx) : 0;
-    const h = height > y0 ? Math.ceil((height - y0) / dy) : 0;
-    if (w > 0 && h > 0) expected += h * (Math.ceil((w * png.bitsPerPixel) / 8) + 1);
-  }
+function checkPngDataSize(width: number, height: number, png: PngLayout): void {
+  if (png.bitsPerPixel === undefined) return;
+  const expected = filteredSize(width, height, png.bitsPerPixel, png.interlaced);
+  let inflated: number;
   try {
-    inflateSync(Buffer.concat(png.idat), { maxOutputLength: expected + 65536 });
+    inflated = inflateSync(Buffer.concat(png.idat), { maxOutputLength: expected + 65536 }).length;
   } catch (err) {
     throw corrupt('PNG image data does not inflate to the size its header declares', err);
   }
+  if (inflated < expected) throw corrupt(`PNG image data holds ${inflated} bytes of scanlines, but its ${width}x${height} header needs ${expected}`);
 }
 
 /**
@@ -90,7 +100,7 @@ function checkInterlacedSize(width: number, height: number, png: PngLayout): voi
 const HARMLESS_JPEG_WARNING = /JFIF|thumbnail|Adobe|ICC|Unknown APP|Ignoring/i;
 
 /** MozJPEG's fatal errors that mean "a JPEG we cannot read" rather than "a damaged JPEG". */
-const UNSUPPORTED_JPEG = /Unsupported color conversion|Unsupported JPEG process|Unsupported marker type|Requested feature was omitted/i;
+const UNSUPPORTED_JPEG = /Unsupported color conversion|Unsupported JPEG process|Unsupported JPEG data precision|Unsupported marker type|Requested feature was omitted/i;
 
 function decodeJpeg(bytes: Uint8Array, width: number, height: number): { data: Uint8Array; width: number; height: number } {
   let decoded: { result: { data: Uint8Array | Uint8ClampedArray; width: number; height: number } | null; messages: string[] };
@@ -129,7 +139,7 @@ export function decode(input: ImageInput, options: DecodeOptions = {}): RawImage
   let out: { data: Uint8Array; width: number; height: number };
   try {
     if (header.png !== undefined) {
-      checkInterlacedSize(header.width, header.height, header.png);
+      checkPngDataSize(header.width, header.height, header.png);
       // Buffer.from on the same memory avoids a copy; pngjs wants a Buffer.
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const png = PNG.sync.read(buf);

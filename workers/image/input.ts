@@ -82,6 +82,10 @@ export function fields<K extends string>(value: unknown, what: string, usage: st
   if (typeof value !== 'object' || value === null || describe(value) !== 'an object') {
     throw badOption(`${what} expects ${usage}, got ${describe(value)}.`);
   }
+  return readFields(value, what, keys);
+}
+
+function readFields<K extends string>(value: object, what: string, keys: readonly K[]): Record<K, unknown> {
   const out = Object.create(null) as Record<K, unknown>;
   for (const key of keys) {
     try {
@@ -91,6 +95,56 @@ export function fields<K extends string>(value: unknown, what: string, usage: st
     }
   }
   return out;
+}
+
+/** Edit distance with adjacent swaps (`fromat`, `quailty`), cut off above 2: only near misses matter. */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 40) return 3;
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const up = d[i - 1] as number[];
+      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** The known key `key` is most likely a misspelling of, ignoring case; undefined when none is close. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = key.length < 5 ? 2 : 3;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/**
+ * {@link fields} for a task's input or options object, which also refuses an own enumerable key
+ * not in `keys`: a misspelt option (`fromat`, `widht`) would otherwise be dropped and its default
+ * used without a word. Raw images are read with `fields`, so `{ data, width, height }` may carry more.
+ */
+export function knownFields<K extends string>(value: unknown, what: string, usage: string, keys: readonly K[]): Record<K, unknown> {
+  if (typeof value !== 'object' || value === null || describe(value) !== 'an object') {
+    throw badOption(`${what} expects ${usage}, got ${describe(value)}.`);
+  }
+  let own: string[];
+  try {
+    own = Object.keys(value);
+  } catch (cause) {
+    throw badOption(`listing the keys of ${what} threw; pass plain data (no throwing getters or Proxies).`, cause);
+  }
+  const known: readonly string[] = keys;
+  const unknown = own.find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    const near = closest(unknown, known);
+    throw badOption(`${what} has no option ${describe(unknown)}${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; it expects ${usage}.`);
+  }
+  return readFields(value, what, keys);
 }
 
 /** Runs `read` over a caller's value; anything it throws that is not already an ImageError becomes TESSERA_IMAGE_OPTION. */
@@ -303,12 +357,14 @@ export interface RawResize extends Target {
   src: RawImage & { data: Uint8Array };
 }
 
-const RESIZE_RAW_KEYS = ['src', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels'] as const;
+// shrinkOnLoad is in ResizeRawInput's type (shared with resize) but means nothing to raw input: checked, not used.
+const RESIZE_RAW_KEYS = ['src', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels', 'shrinkOnLoad'] as const;
 
 /** Validates a `resizeRaw` input; O(1) in the image's size, so the main thread may call it. */
 export function resizeRawInput(value: unknown): RawResize {
-  const f = fields(value, 'resizeRaw', '{ src: { data, width, height }, width?, height?, fit?, filter?, background?, maxPixels? }', RESIZE_RAW_KEYS);
+  const f = knownFields(value, 'resizeRaw', '{ src: { data, width, height }, width?, height?, fit?, filter?, background?, maxPixels? }', RESIZE_RAW_KEYS);
   const target = targetOf(f);
+  shrinkOnLoadOf(f.shrinkOnLoad);
   if (f.src === undefined) throw badOption('resizeRaw needs src: raw RGBA { data, width, height }, e.g. the result of decodeShared.');
   return { ...target, src: rawImage(f.src, 'src', target.maxPixels) };
 }

@@ -13,7 +13,7 @@
  * the OS); `merge` wraps that buffer in a view. No pixel is read, scanned or copied here.
  */
 import { badOption } from './errors.ts';
-import { fields, formatOf, imageSource, qualityOf, resizeRawInput, targetOf } from './input.ts';
+import { formatOf, imageSource, knownFields, qualityOf, resizeRawInput, shrinkOnLoadOf, targetOf } from './input.ts';
 import { bandQueue, createResizePlan, planBands, type BandQueue, type ResizePlan } from './plan.ts';
 import type { Partitioner, Pool } from '../../src/index.ts';
 import type { ImageInput, OutputFormat, RawImage } from './types.ts';
@@ -97,9 +97,11 @@ const PARTITIONED_USAGE = '{ image, width?, height?, fit?, filter?, background?,
  * result once back.
  */
 export async function resizePartitioned(pool: ImagePool, options: PartitionedResizeOptions): Promise<ImageResult> {
-  const f = fields(options, 'resizePartitioned', PARTITIONED_USAGE, ['image', 'format', 'quality', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels']);
+  // shrinkOnLoad comes with ResizeRawInput's type; the bands need the full-size source, so it is only checked.
+  const f = knownFields(options, 'resizePartitioned', PARTITIONED_USAGE, ['image', 'format', 'quality', 'width', 'height', 'fit', 'filter', 'background', 'maxPixels', 'shrinkOnLoad']);
   // Options are checked here, before any thread decodes: O(1), and a bad format fails at once.
   const target = targetOf(f);
+  shrinkOnLoadOf(f.shrinkOnLoad);
   const format = formatOf(f.format);
   const quality = qualityOf(f.quality);
   if (f.image === undefined || f.image === null) throw badOption(`resizePartitioned needs image: ${PARTITIONED_USAGE}.`);

@@ -129,6 +129,17 @@ function readJpegHeader(b: Uint8Array): { width: number; height: number } {
             're-encode it as a baseline or progressive JPEG, or convert it to PNG.',
         );
       }
+      // The decoder is an 8-bit build that outputs RGBA: libjpeg refuses 12-bit samples, and has no
+      // conversion from 4 components (CMYK, or YCCK as Adobe writes it) to RGB. Both are print or
+      // medical files, rare in uploads; they are refused here by what they are, not by libjpeg's wording.
+      const precision = b[i + 2] ?? 0;
+      if (precision === 12) {
+        throw unsupported('JPEG has 12-bit samples, which the decoder cannot read (8-bit only); convert it to an 8-bit RGB JPEG or to PNG.');
+      }
+      if (precision !== 8) throw corrupt(`JPEG frame header declares ${precision}-bit samples, which a DCT JPEG cannot have`);
+      if (i + 8 <= b.length && b[i + 7] === 4) {
+        throw unsupported('JPEG is CMYK or YCCK (4 colour components, as print workflows write), which the decoder cannot convert to RGB; convert it to an 8-bit RGB JPEG or to PNG.');
+      }
       const height = u16(b, i + 3);
       const width = u16(b, i + 5);
       // Height 0 means "defined later by a DNL marker", which no decoder we ship supports.
