@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { wrap, type Remote } from 'comlink';
+import { MAX_DEPTH, nestsDeeperThan, tooDeepError } from './clone.ts';
 import type { CallbackInput } from './protocol.ts';
 
 type Callable = (...args: unknown[]) => Promise<unknown>;
@@ -20,6 +21,12 @@ export function openCallbacks(carried: CallbackInput, signal: AbortSignal): { in
   for (const name of names) {
     const call = (...args: unknown[]): Promise<unknown> => {
       if (signal.aborted) return Promise.reject(signal.reason);
+      try {
+        // Sent, they could not be read back on the main thread: the call would never be answered.
+        if (nestsDeeperThan(args, MAX_DEPTH)) throw new DOMException(tooDeepError(`The arguments of callback \`${name}\``).message, 'DataCloneError');
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const pending = (remote[name] as unknown as Callable)(...args);
       if (signal === NEVER) return pending;
       return new Promise((resolve, reject) => {

@@ -36,7 +36,7 @@ import {
   type WorkerConfig,
 } from './protocol.ts';
 import { NEVER, openCallbacks } from './callbacks.ts';
-import { surelyCloneable } from './clone.ts';
+import { MAX_DEPTH, nestsDeeperThan, surelyCloneable, tooDeepError } from './clone.ts';
 import { Reporter } from './progress.ts';
 import { isTransfer, TRANSFER } from './transfer.ts';
 import { toWire } from './wire-error.ts';
@@ -110,6 +110,11 @@ function postProgress(batch: number, value: unknown): void {
 function post(batch: number, index: number, status: Status, value: unknown): void {
   if (reporters.size > 0) reporters.get(batch)?.end();
   try {
+    // Serializing here would succeed (this thread's stack is larger), and reading it back fail on
+    // the main thread, the message lost: the run would never settle.
+    if (typeof value === 'object' && value !== null && nestsDeeperThan(isTransfer(value) ? value.value : value, MAX_DEPTH)) {
+      throw tooDeepError("The task's result");
+    }
     if (isTransfer(value)) parent.postMessage(resultNotice(secret, batch, index, status, value.value), value[TRANSFER] as TransferListItem[]);
     else parent.postMessage(resultNotice(secret, batch, index, status, value));
   } catch (error) {

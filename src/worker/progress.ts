@@ -4,6 +4,7 @@
  * {@link PROGRESS_INTERVAL_MS} (the first one on the next timer turn), and {@link Reporter.end} posts
  * the pending one right before the task's result, so the last value always arrives first.
  */
+import { MAX_DEPTH, nestsDeeperThan, tooDeepError } from './clone.ts';
 
 /** The shortest time between two progress posts of one task. */
 export const PROGRESS_INTERVAL_MS = 16;
@@ -11,7 +12,11 @@ export const PROGRESS_INTERVAL_MS = 16;
 /** Clones a reported value now: the caller may mutate it later, and what cannot be sent throws in the task. */
 function snapshot(value: unknown): unknown {
   const type = typeof value;
-  return type === 'object' || type === 'function' || type === 'symbol' ? structuredClone(value) : value;
+  if (type !== 'object' && type !== 'function' && type !== 'symbol') return value;
+  const copy = structuredClone(value);
+  // This thread would send it, and the main thread fail to read it back (the value lost, unseen).
+  if (nestsDeeperThan(copy, MAX_DEPTH)) throw new DOMException(tooDeepError('The progress value').message, 'DataCloneError');
+  return copy;
 }
 
 export class Reporter {

@@ -1,3 +1,4 @@
+import { MAX_DEPTH, nestsDeeperThan } from './clone.ts';
 import type { WireError } from './protocol.ts';
 
 /**
@@ -28,10 +29,16 @@ export function describeValue(value: unknown): string {
   );
 }
 
-/** A value is kept if structured clone accepts it; otherwise its string form travels. */
+/**
+ * A value is kept if structured clone accepts it and the receiving thread can read it back (a few
+ * levels are left for the error around it); otherwise its string form travels.
+ */
 function cloneable(value: unknown): unknown {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return value;
-  return attempt<unknown>(() => structuredClone(value), describeValue(value));
+  return attempt<unknown>(() => {
+    const copy = structuredClone(value);
+    return nestsDeeperThan(copy, MAX_DEPTH - 50) ? describeValue(value) : copy;
+  }, describeValue(value));
 }
 
 function isError(value: unknown): value is Error {
