@@ -462,7 +462,9 @@ export class Executor {
     this.#loaded = names.then(
       () => {},
       (error: unknown) => {
-        const failure = error as ModuleLoadError;
+        // The pool stopped first: nothing is known of the module.
+        if (!(error instanceof ModuleLoadError)) return;
+        const failure = error;
         this.#loadFailure = failure;
         // Nothing can ever run, and a module that kills its thread at import would have piscina
         // start replacement threads for ever: settle what was sent, and stop the threads now.
@@ -497,6 +499,8 @@ export class Executor {
     try {
       reply = (await this.#piscina.run(request)) as ManifestReply;
     } catch (error) {
+      // Stopped (close(), destroy()) before a thread had loaded the module: not the module's fault.
+      if (this.#destroyed) throw new PoolDestroyedError();
       // The thread died loading the module (process.exit at import, out of memory), or piscina
       // stopped. The module starts loading as the thread starts, so the thread may die before it
       // takes the request: then the death is the one just recorded, in the turn of this rejection.

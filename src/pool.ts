@@ -201,7 +201,9 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
         return names;
       },
       (error: unknown) => {
-        if (error instanceof ModuleLoadError) this.#loadError = error;
+        // The pool was closed or destroyed before a thread had loaded the module: say that, not ModuleLoadError.
+        if (!(error instanceof ModuleLoadError)) throw this.#closedError();
+        this.#loadError = error;
         // Queued runs would only meet the same failure on a thread. Held ones first: settling a
         // run of an ordering key would send the next one of its key to the queue.
         for (const task of this.#delayed?.drain() ?? []) this.#ledger.settle(task, false, error);
@@ -585,7 +587,7 @@ export class Pool<M extends object = AnyTaskModule> implements AsyncDisposable {
     return schedule;
   }
 
-  /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`. */
+  /** Resolves with the module's task names once a thread has loaded it; rejects with `ModuleLoadError`, or the pool's closed error when it stopped first. */
   ready(): Promise<readonly string[]> {
     return this.#ready;
   }

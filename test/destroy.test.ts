@@ -80,3 +80,17 @@ test('destroy() while a crash is being handled still settles every task', async 
   expect([...log.counts().values()].every((n) => n === 1)).toBe(true);
   expect(pool.stats()).toMatchObject({ queued: 0, running: 0, threads: 0 });
 });
+
+test('closed or destroyed before the module loaded: ready() says so, and does not blame the module', async () => {
+  const closed = makePool('echo.ts');
+  const closing = closed.ready();
+  await closed.close();
+  await expect(closing).rejects.toMatchObject({ code: 'TESSERA_POOL_CLOSED' });
+  const destroyed = makePool('echo.ts');
+  const destroying = destroyed.ready();
+  await destroyed.destroy();
+  await expect(destroying).rejects.toMatchObject({ code: 'TESSERA_POOL_DESTROYED' });
+  // A module that fails to load is still ModuleLoadError.
+  const broken = makePool('throws-at-import.ts');
+  await expect(broken.ready()).rejects.toMatchObject({ code: 'TESSERA_MODULE_LOAD' });
+});
