@@ -86,6 +86,14 @@ interface Running {
   handBack: boolean;
 }
 
+/**
+ * Milliseconds the consumer waits on Redis where waiting longer would hold `close()` past its
+ * deadline while Redis is unreachable: a hand back (`job.moveToWait`, one command), and BullMQ's own
+ * close once the deadline passed. Past it a job not handed back stays active in Redis until its lock
+ * expires and BullMQ's stalled check gives it to another consumer.
+ */
+const REDIS_GRACE = 1_000;
+
 const WORKER_KEYS = [
   'queue', 'connection', 'module', 'pool', 'concurrency', 'timeout', 'rateLimits', 'lockDuration', 'lockRenewTime',
   'stalledInterval', 'maxStalledCount', 'name', 'prefix', 'closeTimeout', 'onError',
@@ -100,6 +108,7 @@ export class Consumer implements AsyncDisposable {
   readonly #ownsPool: boolean;
   readonly #running = new Map<string, Running>();
   readonly #closeTimeout: number;
+  readonly #onError: (error: Error) => void;
   #closing: Promise<void> | undefined;
 
   /** @internal Use {@link startWorker}. */
@@ -132,6 +141,13 @@ export class Consumer implements AsyncDisposable {
     }
     const concurrency = read.concurrency === undefined ? (poolOptions.maxThreads ?? availableParallelism()) : checkInteger('concurrency', read.concurrency, 1);
     const onError = read.onError ?? ((error: Error) => process.emitWarning(`BullMQ worker of queue \`${read.queue}\`: ${describeValue(error)}`, 'TesseraWarning'));
+    this.#onError = (error) => {
+      try {
+        onError(error);
+      } catch {
+        // The user's handler threw: nothing more to tell anyone.
+      }
+    };
 
     // Three declared parameters: BullMQ passes the abort signal only to a processor whose length is >= 3.
     const processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> => this.#process(job, token, signal, timeout);
@@ -148,13 +164,7 @@ export class Consumer implements AsyncDisposable {
       ...(read.prefix !== undefined && { prefix: read.prefix }),
     };
     this.worker = new bullmq.Worker(read.queue, processor, settings);
-    this.worker.on('error', (error) => {
-      try {
-        onError(error);
-      } catch {
-        // The user's handler threw: nothing more to tell anyone.
-      }
-    });
+    this.worker.on('error', this.#onError);
     // A job whose lock could not be renewed may already be another consumer's: stop running it here.
     this.worker.on('lockRenewalFailed', (jobIds) => {
       for (const id of jobIds) this.#running.get(id)?.stop.abort(new Error(`the lock of job ${id} was lost`));
@@ -175,9 +185,17 @@ export class Consumer implements AsyncDisposable {
       checkJsonData('result', result);
       return result;
     } catch (error) {
-      if (running.handBack || error instanceof PoolClosedError || error instanceof PoolDestroyedError || error instanceof QueueFullError) {
+      const poolGone = error instanceof PoolClosedError || error instanceof PoolDestroyedError;
+      if (poolGone && this.#closing === undefined) {
+        // The pool was closed under this consumer and will run nothing more. Fetching on would take
+        // each job back at once, only to hand it back again (a hot loop): the consumer closes instead,
+        // and says why. Closing first also keeps BullMQ from fetching the next job below.
+        this.#onError(error);
+        this.close().catch(this.#onError);
+      }
+      if (running.handBack || poolGone || error instanceof QueueFullError) {
         // Not the job's failure: this consumer could not run it. Back to the queue, no attempt spent.
-        await job.moveToWait(token);
+        await handBack(job, token);
         throw new bullmq.WaitingError();
       }
       throw toBullError(error);
@@ -194,7 +212,8 @@ export class Consumer implements AsyncDisposable {
   /**
    * Stops taking jobs, lets the running ones finish for up to `timeout` ms, then hands those still
    * running back to the queue (their threads are stopped; no attempt is spent, another consumer
-   * takes them), closes the Worker, and closes the pool if the consumer made it.
+   * takes them), closes the Worker, and closes the pool if the consumer made it. With Redis
+   * unreachable it still resolves, within about two {@link REDIS_GRACE}s past `timeout`.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
     this.#closing ??= this.#close(options.timeout === undefined ? this.#closeTimeout : checkInteger('timeout', options.timeout, 0));
@@ -203,21 +222,45 @@ export class Consumer implements AsyncDisposable {
 
   async #close(timeout: number): Promise<void> {
     const closed = this.worker.close();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(resolve, timeout, 'deadline')));
-    if ((await Promise.race([closed, deadline])) === 'deadline') {
+    if (!(await settlesWithin(closed, timeout))) {
       for (const running of this.#running.values()) {
         running.handBack = true;
         running.stop.abort(new Error('the consumer closed before the job finished'));
       }
+      // BullMQ's close waits for the 'end' event of its blocking connection, and ioredis never emits
+      // it for a connection told to disconnect while it waits to reconnect (redis/ioredis#1830, fix
+      // proposed in redis/ioredis#2169): with Redis unreachable, close would wait forever and its
+      // timers (lock renewal, stalled checks) would keep the process alive. Past the grace the
+      // connections are dropped, and the 'end' that ioredis owes is given, so BullMQ's close finishes.
+      if (!(await settlesWithin(closed, REDIS_GRACE))) {
+        await this.worker.backend.close(true);
+        (await this.worker.backend.blockingConnection?.client)?.emit('end');
+        await settlesWithin(closed, REDIS_GRACE);
+      }
     }
-    clearTimeout(timer);
-    await closed;
     if (this.#ownsPool) await this.pool.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** Moves a job this consumer took back to the queue, waiting at most {@link REDIS_GRACE} ms for Redis. */
+async function handBack(job: Job, token: string | undefined): Promise<void> {
+  const moved = job.moveToWait(token);
+  if (await settlesWithin(moved, REDIS_GRACE)) await moved;
+  else moved.catch(() => undefined);
+}
+
+/** Whether `promise` settles (either way) within `ms`; it goes on regardless. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

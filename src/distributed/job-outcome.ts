@@ -8,7 +8,7 @@
  */
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { EventEmitter } from 'node:events';
-import { AbortError, JobFailedError } from '../errors.ts';
+import { JobFailedError } from '../errors.ts';
 import { describeValue } from '../worker/wire-error.ts';
 import { bullmq } from './peers.ts';
 
@@ -17,17 +17,16 @@ export interface OutcomeWait {
   readonly queue: Queue;
   readonly events: QueueEvents;
   readonly jobId: string;
-  readonly signal: AbortSignal | undefined;
   readonly onProgress: ((value: unknown) => unknown) | undefined;
   readonly checkInterval: number;
   /** Read the state at once too: the job may have finished before (a keyed job kept from an earlier run). */
   readonly checkNow: boolean;
 }
 
-/** A wait in progress; `cancel` rejects it (the queue closed). */
+/** A wait in progress; `end` stops its listeners and checks, leaving `promise` unsettled (its run settled another way: aborted, or the queue closed). */
 export interface PendingOutcome {
   readonly promise: Promise<unknown>;
-  cancel(error: Error): void;
+  end(): void;
 }
 
 /** A failed job's error for the caller; BullMQ hands `failedReason` over untyped. */
@@ -40,12 +39,13 @@ const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'wai
 
 /** Waits for job `jobId` to complete (resolves with its return value) or fail (rejects with `JobFailedError`). */
 export function awaitOutcome(wait: OutcomeWait): PendingOutcome {
-  const { queue, jobId, signal, onProgress, checkInterval, checkNow } = wait;
+  const { queue, jobId, onProgress, checkInterval, checkNow } = wait;
   // QueueEvents also emits `<event>:<jobId>` (one listener per wait, no filtering), which its types do not list.
   const events = wait.events as unknown as EventEmitter;
   let settle!: (outcome: { value: unknown } | { error: unknown }) => void;
   let timer: NodeJS.Timeout | undefined;
   let warned = false;
+  let ended = false;
 
   const onCompleted = (args: { returnvalue: unknown }): void => settle({ value: args.returnvalue });
   const onFailed = (args: { failedReason: unknown }): void => settle({ error: failure(jobId, args.failedReason) });
@@ -62,23 +62,19 @@ export function awaitOutcome(wait: OutcomeWait): PendingOutcome {
     warned = true;
     process.emitWarning(`onProgress of job ${jobId} threw; ignored, the wait goes on. ${describeValue(error)}`, 'TesseraWarning');
   };
-  const onAbort = (): void => {
-    const reason = signal!.reason;
-    settle({ error: new AbortError(reason) });
-    // A job no consumer took yet is removed; one already running goes on (BullMQ cannot stop it from here).
-    void removeIfNotStarted(queue, jobId);
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    events.off(`completed:${jobId}`, onCompleted);
+    events.off(`failed:${jobId}`, onFailed);
+    if (onProgress) events.off(`progress:${jobId}`, onProgressEvent);
   };
 
   const promise = new Promise<unknown>((resolve, reject) => {
-    let settled = false;
     settle = (outcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      events.off(`completed:${jobId}`, onCompleted);
-      events.off(`failed:${jobId}`, onFailed);
-      if (onProgress) events.off(`progress:${jobId}`, onProgressEvent);
-      signal?.removeEventListener('abort', onAbort);
+      if (ended) return;
+      end();
       if ('value' in outcome) resolve(outcome.value);
       else reject(outcome.error);
     };
@@ -86,7 +82,6 @@ export function awaitOutcome(wait: OutcomeWait): PendingOutcome {
   events.on(`completed:${jobId}`, onCompleted);
   events.on(`failed:${jobId}`, onFailed);
   if (onProgress) events.on(`progress:${jobId}`, onProgressEvent);
-  signal?.addEventListener('abort', onAbort, { once: true });
 
   const check = async (): Promise<void> => {
     try {
@@ -95,10 +90,11 @@ export function awaitOutcome(wait: OutcomeWait): PendingOutcome {
     } catch {
       // Redis unreachable for now: the next check, or an event, will tell.
     }
-    timer = setTimeout(check, checkInterval);
+    // Ended while that read was in flight: no more checks.
+    if (!ended) timer = setTimeout(check, checkInterval);
   };
   timer = setTimeout(check, checkNow ? 0 : checkInterval);
-  return { promise, cancel: (error) => settle({ error }) };
+  return { promise, end };
 }
 
 /** The job's outcome read from Redis, or undefined while it has none. */
@@ -113,7 +109,8 @@ async function readOutcome(queue: Queue, jobId: string): Promise<{ value: unknow
   return undefined;
 }
 
-async function removeIfNotStarted(queue: Queue, jobId: string): Promise<void> {
+/** Removes job `jobId` if no consumer took it yet; one already running goes on (BullMQ cannot stop it from a producer). */
+export async function removeIfNotStarted(queue: Queue, jobId: string): Promise<void> {
   try {
     if (NOT_STARTED.has(await queue.getJobState(jobId))) await queue.remove(jobId);
   } catch {

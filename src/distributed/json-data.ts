@@ -26,6 +26,8 @@ export function checkJsonData(what: 'input' | 'result', value: unknown): void {
         return;
       case 'number':
         if (!Number.isFinite(current)) throw new JobDataError(what, path, `${current} (JSON has no such number)`);
+        // JSON.stringify writes -0 as 0; structured clone (pool.run) keeps it.
+        if (Object.is(current, -0)) throw new JobDataError(what, path, '-0 (JSON writes it as 0)');
         return;
       case 'object':
         break;
@@ -38,6 +40,11 @@ export function checkJsonData(what: 'input' | 'result', value: unknown): void {
     let entries: Array<[string, unknown]>;
     try {
       if (Array.isArray(current)) {
+        // JSON writes an array's indices only; a named property (`Object.assign([1], { id })`) is dropped.
+        // As many keys as indices means none is named (a hole, one key fewer, is refused below as undefined).
+        const keys = Object.keys(current);
+        const named = keys.length === current.length ? undefined : keys.find((key) => !/^(?:0|[1-9]\d*)$/.test(key) || Number(key) >= current.length);
+        if (named !== undefined) throw new JobDataError(what, `${path}.${named}`, 'a named property of an array (JSON drops it)');
         entries = Array.from(current, (item, index): [string, unknown] => [`${path}[${index}]`, item]);
       } else {
         const proto = Object.getPrototypeOf(current);

@@ -8,7 +8,7 @@ import type { ConnectionOptions, Queue, QueueEvents } from 'bullmq';
 import { AbortError, PoolClosedError, UnsupportedOptionError } from '../errors.ts';
 import { checkFlow, startFlow, type Flow, type FlowArgs, type FlowReport, type FlowRunner } from '../flow.ts';
 import type { AnyTaskModule, TaskInput, TaskName, TaskResult } from '../types.ts';
-import { awaitOutcome, type PendingOutcome } from './job-outcome.ts';
+import { awaitOutcome, removeIfNotStarted, type PendingOutcome } from './job-outcome.ts';
 import { checkJsonData } from './json-data.ts';
 import { mapJobOptions, type JobOptions, type RunJobOptions } from './options-mapping.ts';
 import { bullmq } from './peers.ts';
@@ -32,7 +32,11 @@ export class DistributedQueue<M extends object = AnyTaskModule> implements Async
   readonly queue: Queue;
   readonly #settings: CreateQueueOptions;
   #events: Promise<QueueEvents> | undefined;
-  readonly #waits = new Set<PendingOutcome>();
+  /** The QueueEvents itself, once made: `close()` closes it even while it is still connecting. */
+  #eventsReader: QueueEvents | undefined;
+  #eventsReady = false;
+  /** How to stop each `run` in flight, from its first await to its outcome: `close()` stops them all. */
+  readonly #runs = new Set<(error: Error) => void>();
   #closed = false;
 
   /** @internal Use {@link createQueue}. */
@@ -63,16 +67,42 @@ export class DistributedQueue<M extends object = AnyTaskModule> implements Async
    */
   async run<K extends TaskName<M>>(name: K, input: TaskInput<M, K>, options?: RunJobOptions): Promise<TaskResult<M, K>> {
     const mapped = mapJobOptions(name, options, 'run');
-    if (mapped.signal?.aborted) throw new AbortError(mapped.signal.reason);
-    // Listening before the job exists: its events cannot come before the reader.
-    const events = await this.events();
-    const jobId = await this.#add(name, input, mapped.opts);
-    const wait = awaitOutcome({ queue: this.queue, events, jobId, signal: mapped.signal, onProgress: mapped.onProgress, checkInterval: mapped.checkInterval, checkNow: mapped.opts.jobId !== undefined });
-    this.#waits.add(wait);
+    // A closed queue answers at once, without opening (or waiting for) a connection again.
+    if (this.#closed) throw new PoolClosedError();
+    checkJsonData('input', input);
+    const { signal } = mapped;
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    // Every await below races `stopped`: an abort or `close()` settles the run whichever it is in
+    // (connecting, adding, waiting), even while Redis does not answer.
+    let stop!: (error: Error) => void;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    let jobId: string | undefined;
+    const onAbort = (): void => {
+      stop(new AbortError(signal!.reason));
+      if (jobId !== undefined) void removeIfNotStarted(this.queue, jobId);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#runs.add(stop);
+    let wait: PendingOutcome | undefined;
     try {
-      return (await wait.promise) as TaskResult<M, K>;
+      // Listening before the job exists: its events cannot come before the reader.
+      const events = await Promise.race([this.events(), stopped]);
+      // Stopped while `events()` settled too (a ready reader wins the race): add nothing.
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      if (this.#closed) throw new PoolClosedError();
+      const adding = this.queue.add(name, input, mapped.opts).then((job) => job.id!);
+      // Aborted while Redis stored the job: it is removed once it has an id. (After `close()` it goes on, as jobs already added do.)
+      adding.then((id) => {
+        jobId = id;
+        if (signal?.aborted) void removeIfNotStarted(this.queue, id);
+      }, () => undefined);
+      const id = await Promise.race([adding, stopped]);
+      wait = awaitOutcome({ queue: this.queue, events, jobId: id, onProgress: mapped.onProgress, checkInterval: mapped.checkInterval, checkNow: mapped.opts.jobId !== undefined });
+      return (await Promise.race([wait.promise, stopped])) as TaskResult<M, K>;
     } finally {
-      this.#waits.delete(wait);
+      wait?.end();
+      signal?.removeEventListener('abort', onAbort);
+      this.#runs.delete(stop);
     }
   }
 
@@ -124,11 +154,15 @@ export class DistributedQueue<M extends object = AnyTaskModule> implements Async
 
   /** The QueueEvents that `run` listens on, created on first use and ready (listening) when it resolves. */
   events(): Promise<QueueEvents> {
+    // A closed queue opens no connection again: it would never be closed.
+    if (this.#closed) return Promise.reject(new PoolClosedError());
     this.#events ??= (async () => {
       const events = new bullmq.QueueEvents(this.#settings.name, { connection: this.#settings.connection, ...(this.#settings.prefix !== undefined && { prefix: this.#settings.prefix }) });
+      this.#eventsReader = events;
       // Errors here are connection errors; each wait reads the job's state until Redis answers again.
       events.on('error', () => {});
       await events.waitUntilReady();
+      this.#eventsReady = true;
       return events;
     })();
     return this.#events;
@@ -141,9 +175,14 @@ export class DistributedQueue<M extends object = AnyTaskModule> implements Async
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const wait of this.#waits) wait.cancel(new PoolClosedError());
-    const events = this.#events;
-    await Promise.all([this.queue.close(), events?.then((e) => e.close(), () => undefined)]);
+    for (const stop of this.#runs) stop(new PoolClosedError());
+    // The reader itself, not `#events`: that never resolves while Redis is unreachable (and may reject once its reader is closed).
+    this.#events?.catch(() => undefined);
+    const reader = this.#eventsReader;
+    // A reader that never connected: QueueEvents' close first awaits its connection, for ever while
+    // Redis is unreachable; dropping the connection is all there is to close.
+    const closing = this.#eventsReady ? reader?.close() : reader?.backend.close(true);
+    await Promise.all([this.queue.close(), closing]);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
