@@ -11,7 +11,8 @@
  */
 import { isAborted, offAbort, onAbort, reasonOf } from './abort.ts';
 import { callContained } from './contain.ts';
-import { AbortError, InvalidOptionTypeError, TaskTimeoutError } from './errors.ts';
+import { AbortError, InvalidOptionTypeError, SourceError, TaskTimeoutError } from './errors.ts';
+import { isArrayLength } from './map.ts';
 import { checkInteger, checkRunOptions, readOption, type RunOptions, type RunSettings } from './options.ts';
 import { END, ItemSource } from './source.ts';
 import type { Task } from './task.ts';
@@ -108,6 +109,10 @@ export function runBatch(submitter: RunSubmitter, name: unknown, items: unknown,
   try {
     settings = checkBatchOptions(options);
     source = new ItemSource(items, 'pool.batch');
+    // The results array is as long as the items: a Proxy may claim more than any array holds (2³² − 1).
+    if (source.total !== undefined && !isArrayLength(source.total)) {
+      throw new SourceError('pool.batch', 0, new RangeError(`the array's length ${source.total} is more than an array can hold`));
+    }
   } catch (error) {
     return Promise.reject(error);
   }

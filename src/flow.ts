@@ -217,6 +217,15 @@ export class Flow<M extends object, I = undefined, R extends object = Record<nev
   get definitions(): ReadonlyMap<string, NodeDef> {
     return this.#nodes;
   }
+
+  /**
+   * The nodes of `value` when it is a flow made by `defineFlow`, else undefined. Runs no user code:
+   * instanceof would run a Proxy's getPrototypeOf trap, and lets a Proxy of a flow through, whose
+   * getters then throw (a Proxy has no private fields).
+   */
+  static definitionsOf(value: unknown): ReadonlyMap<string, NodeDef> | undefined {
+    return typeof value === 'object' && value !== null && #nodes in value ? value.#nodes : undefined;
+  }
 }
 
 /**
@@ -253,12 +262,20 @@ function readNode(name: string, spec: unknown): NodeDef {
 function readParents(name: string, after: unknown): readonly string[] {
   if (after === undefined) return [];
   const bad = (cause?: unknown) => new FlowDefinitionError(`\`after\` of node \`${name}\` must be an array of node names`, { node: name, cause });
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(after);
+  } catch {
+    // A revoked Proxy.
+    isArray = false;
+  }
+  if (!isArray) throw bad();
   let parents: unknown[];
   try {
-    if (!Array.isArray(after)) throw bad();
     parents = Array.from(after as unknown[]);
-  } catch (error) {
-    throw error instanceof FlowDefinitionError ? error : bad(error);
+  } catch (cause) {
+    // (Not `instanceof` on what was thrown: a thrown Proxy's getPrototypeOf trap could throw again.)
+    throw bad(cause);
   }
   for (const parent of parents) if (typeof parent !== 'string') throw bad();
   return [...new Set(parents as string[])];
@@ -363,8 +380,9 @@ export interface FlowRunner {
 /** Checks `pool.flow`'s options and flow (at once, as rejections), then returns the checked pair. */
 export function checkFlow(flow: unknown, options: unknown, method = 'pool.flow'): { nodes: ReadonlyMap<string, NodeDef>; settings: FlowSettings } {
   const settings = checkFlowOptions(options);
-  if (!(flow instanceof Flow)) throw new FlowDefinitionError(`${method} takes a flow made with defineFlow(), got ${describeValue(flow)}`);
-  return { nodes: flow.definitions, settings };
+  const nodes = Flow.definitionsOf(flow);
+  if (nodes === undefined) throw new FlowDefinitionError(`${method} takes a flow made with defineFlow() (not a Proxy of one), got ${describeValue(flow)}`);
+  return { nodes, settings };
 }
 
 /** Runs `flow` on `pool` (what `pool.flow` delegates to; `queue.flow` calls `startFlow`). Never throws: every problem is a rejection. */

@@ -179,6 +179,14 @@ class Mapper {
   }
 }
 
+/** The largest length an array can have. */
+const MAX_ARRAY_LENGTH = 2 ** 32 - 1;
+
+/** Whether `length` is one an array can have: an integer from 0 to 2³² − 1. */
+export function isArrayLength(length: unknown): length is number {
+  return typeof length === 'number' && Number.isInteger(length) && length >= 0 && length <= MAX_ARRAY_LENGTH;
+}
+
 /** Reads items `from`..`to` of an array that may be hostile (a Proxy, throwing getters). */
 function slice(items: readonly unknown[], from: number, to: number): unknown[] {
   try {
@@ -192,12 +200,14 @@ function slice(items: readonly unknown[], from: number, to: number): unknown[] {
 export async function mapArray(submitter: ChunkSubmitter, items: readonly unknown[], settings: MapSettings): Promise<unknown[]> {
   const mapper = new Mapper(submitter, settings, true);
   try {
-    let length: number;
+    let length: unknown;
     try {
       length = items.length;
     } catch (cause) {
       throw new TaskInputError('getter or Proxy trap that throws', cause);
     }
+    // A Proxy of an array may answer anything: what no array's length can be would size `out` wrong or throw.
+    if (!isArrayLength(length)) throw new TaskInputError(`array whose length is not a count (${describeValue(length)})`);
     const out = new Array<unknown>(length);
     let read = 0;
     let written = 0;

@@ -55,7 +55,9 @@ export interface PoolOptions {
    */
   maxQueue?: number;
   /**
-   * Milliseconds an idle thread above `minThreads` lives before it is stopped.
+   * Milliseconds an idle thread above `minThreads` lives before it is stopped: an integer from 0 to
+   * 2147483647 (the longest a Node.js timer waits; beyond it the timer would fire after 1 ms), or
+   * `Infinity` to never stop idle threads.
    * @default 30_000
    */
   idleTimeout?: number;
@@ -77,6 +79,7 @@ export interface PoolOptions {
   /**
    * Milliseconds a running task gets to settle after its signal aborts or its timeout passes
    * (its `context.signal` aborts) before its thread is terminated. The caller is rejected at once either way.
+   * An integer from 0 to 2147483647, as `timeout` (a longer wait would fire after 1 ms).
    * @default 50
    */
   abortGrace?: number;
@@ -230,6 +233,9 @@ function describe(value: unknown): string {
   return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
 }
 
+/** Longest wait in milliseconds a Node.js timer takes; setTimeout turns a longer one into 1 ms. */
+const MAX_INTERVAL = 2_147_483_647;
+
 /** Throws the one message format every option check uses. */
 export function fail(name: string, expected: string, value: unknown, isType: boolean): never {
   const message = `Expected \`${name}\` to be ${expected}, got ${describe(value)}`;
@@ -245,9 +251,10 @@ export function checkInteger(name: string, value: unknown, min: number, allowInf
   return value;
 }
 
-function checkIntegerRange(name: string, value: unknown, min: number, max: number): number {
-  const expected = `an integer from ${min} to ${max}`;
+function checkIntegerRange(name: string, value: unknown, min: number, max: number, allowInfinity = false): number {
+  const expected = `an integer from ${min} to ${max}${allowInfinity ? ' or Infinity' : ''}`;
   if (typeof value !== 'number' || Number.isNaN(value)) fail(name, expected, value, true);
+  if (value === Infinity && allowInfinity) return value;
   if (!Number.isInteger(value) || value < min || value > max) fail(name, expected, value, false);
   return value;
 }
@@ -259,8 +266,25 @@ function checkFinite(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
+const urlHref = Object.getOwnPropertyDescriptor(URL.prototype, 'href')!.get!;
+
+/**
+ * A copy of a real URL, else undefined. instanceof alone lets a Proxy of a URL or an
+ * `Object.create(URL.prototype)` through (their getters then throw), and may run a Proxy's trap.
+ */
+function copyUrl(value: unknown): URL | undefined {
+  try {
+    // URL's own getter checks its receiver's brand: a Proxy, a fake or a subclass's override cannot answer.
+    return new URL(urlHref.call(value) as string);
+  } catch {
+    return undefined;
+  }
+}
+
 function toModuleUrl(module: unknown): URL {
-  if (module instanceof URL) return module;
+  if (typeof module === 'object' && module !== null) {
+    return copyUrl(module) ?? fail('module', 'a URL or an absolute path (a real URL: not a Proxy of one, nor an object made from URL.prototype)', module, true);
+  }
   if (typeof module === 'string' && module.length > 0) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return new URL(module);
     if (module.startsWith('/') || /^[a-z]:[\\/]/i.test(module)) return new URL(`file://${module.startsWith('/') ? '' : '/'}${module}`);
@@ -322,7 +346,9 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
     minThreads,
     maxThreads,
     maxQueue: options.maxQueue === undefined ? poolDefaults.maxQueue : checkInteger('maxQueue', options.maxQueue, 0, true),
-    idleTimeout: options.idleTimeout === undefined ? poolDefaults.idleTimeout : checkInteger('idleTimeout', options.idleTimeout, 0, true),
+    // Both become setTimeout delays: refused past what a timer can wait, as `timeout` and `retry.delay` are.
+    idleTimeout:
+      options.idleTimeout === undefined ? poolDefaults.idleTimeout : checkIntegerRange('idleTimeout', options.idleTimeout, 0, MAX_INTERVAL, true),
     resourceLimits,
     concurrentTasksPerWorker:
       options.concurrentTasksPerWorker === undefined
@@ -330,7 +356,7 @@ export function resolvePoolOptions(given: PoolOptions): ResolvedPoolOptions {
         : checkInteger('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1),
     priorityAging:
       options.priorityAging === undefined ? poolDefaults.priorityAging : checkInteger('priorityAging', options.priorityAging, 1, true),
-    abortGrace: options.abortGrace === undefined ? poolDefaults.abortGrace : checkInteger('abortGrace', options.abortGrace, 0),
+    abortGrace: options.abortGrace === undefined ? poolDefaults.abortGrace : checkIntegerRange('abortGrace', options.abortGrace, 0, MAX_INTERVAL),
     maxBatch: options.maxBatch === undefined ? poolDefaults.maxBatch : checkInteger('maxBatch', options.maxBatch, 1),
     niceIncrement:
       options.niceIncrement === undefined ? poolDefaults.niceIncrement : checkIntegerRange('niceIncrement', options.niceIncrement, 0, 19),
@@ -353,9 +379,6 @@ function checkMegabytes(name: string, value: unknown): number {
   if (!(value > 0) || !Number.isFinite(value)) fail(name, 'a finite number of megabytes > 0', value, false);
   return value;
 }
-
-/** Largest `interval`: what a Node.js timer can wait. */
-const MAX_INTERVAL = 2_147_483_647;
 
 /** Whether `value` is an array; a revoked Proxy is not (Array.isArray throws on one). */
 function isArray(value: unknown): boolean {
@@ -516,10 +539,10 @@ export function checkRunOptions(options: unknown): RunSettings {
   if (priority !== undefined) checkFinite('priority', priority, -MAX_PRIORITY, MAX_PRIORITY);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('timeout', 'a number of milliseconds > 0', timeout, true);
-    if (!(timeout > 0) || timeout > 2_147_483_647) fail('timeout', 'a number of milliseconds from 1 to 2147483647', timeout, false);
+    if (!(timeout > 0) || timeout > MAX_INTERVAL) fail('timeout', `a number of milliseconds from 1 to ${MAX_INTERVAL}`, timeout, false);
   }
   if (signal !== undefined && !isAbortSignal(signal)) fail('signal', 'an AbortSignal', signal, true);
-  if (transfer !== undefined && !Array.isArray(transfer)) fail('transfer', 'an array of transferable objects', transfer, true);
+  if (transfer !== undefined && !isArray(transfer)) fail('transfer', 'an array of transferable objects', transfer, true);
   if (key !== undefined) checkKeyString('key', key);
   if (keyTtl !== undefined) {
     if (key === undefined) fail('keyTtl', 'left out when there is no `key`', keyTtl, true);

@@ -66,6 +66,44 @@ export function checkPartitions(partitions: unknown): ReadonlyMap<string, Partit
   return map.size > 0 ? map : undefined;
 }
 
+/**
+ * A copy of the part inputs `split` returned, read once through guarded reads. What `split` throws
+ * reaches the caller as it is; what its answer does when the pool reads it (a revoked Proxy, a length
+ * that is no count or more than asked, a getter that throws) is the partitioner's broken contract:
+ * `PartitionError`.
+ */
+function readParts(name: string, split: unknown, asked: number): unknown[] {
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(split);
+  } catch {
+    // A revoked Proxy.
+    isArray = false;
+  }
+  if (!isArray) throw new PartitionError(name, `split returned ${describeValue(split)} instead of an array of part inputs`);
+  const array = split as readonly unknown[];
+  let length: unknown;
+  try {
+    length = array.length;
+  } catch (cause) {
+    throw new PartitionError(name, `split returned an array whose length cannot be read (${describeValue(cause)})`);
+  }
+  // Checked before anything is allocated or read: a Proxy may claim a billion parts.
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new PartitionError(name, `split returned an array whose length is not a count (${describeValue(length)})`);
+  }
+  if (length > asked) throw new PartitionError(name, `split returned ${length} parts when asked for at most ${asked}`);
+  const inputs = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) {
+    try {
+      inputs[i] = array[i];
+    } catch (cause) {
+      throw new PartitionError(name, `split returned an array whose part ${i} cannot be read (${describeValue(cause)})`);
+    }
+  }
+  return inputs;
+}
+
 /** What a fan-out asks of the pool. */
 export interface FanOutHost {
   /** Stops a part that is on a thread (its run failed or was aborted). */
@@ -118,10 +156,7 @@ export class FanOut {
     const asked = Math.max(1, free);
     let inputs: unknown[];
     try {
-      const split: unknown = partitioner.split(run.input, asked);
-      if (!Array.isArray(split)) throw new PartitionError(run.name, `split returned ${describeValue(split)} instead of an array of part inputs`);
-      inputs = Array.from(split as unknown[]);
-      if (inputs.length > asked) throw new PartitionError(run.name, `split returned ${inputs.length} parts when asked for at most ${asked}`);
+      inputs = readParts(run.name, partitioner.split(run.input, asked), asked);
     } catch (error) {
       ledger.settle(run, false, error);
       return;

@@ -95,6 +95,11 @@ describe('invalid pool options throw synchronously', () => {
     { options: { priorityAging: 0 }, kind: 'range', name: 'priorityAging', got: '`0` (number)' },
     { options: { priorityAging: true }, kind: 'type', name: 'priorityAging', got: '`true` (boolean)' },
     { options: { abortGrace: -1 }, kind: 'range', name: 'abortGrace', got: '`-1` (number)' },
+    // Past what a Node.js timer waits, setTimeout would fire after 1 ms: refused, as `timeout` is.
+    { options: { idleTimeout: 2_147_483_648 }, kind: 'range', name: 'idleTimeout', got: '`2147483648` (number)' },
+    { options: { idleTimeout: 3e9 }, kind: 'range', name: 'idleTimeout', got: '`3000000000` (number)' },
+    { options: { abortGrace: 2_147_483_648 }, kind: 'range', name: 'abortGrace', got: '`2147483648` (number)' },
+    { options: { abortGrace: Infinity }, kind: 'range', name: 'abortGrace', got: '`Infinity` (number)' },
     { options: { maxBatch: 0 }, kind: 'range', name: 'maxBatch', got: '`0` (number)' },
     { options: { resourceLimits: 'big' }, kind: 'type', name: 'resourceLimits', got: '`big` (string)' },
     { options: { module: 'relative/path.ts' }, kind: 'type', name: 'module', got: '`relative/path.ts` (string)' },
@@ -126,6 +131,7 @@ describe('invalid pool options throw synchronously', () => {
     expect(thrown({ module, maxQueue: 0, maxThreads: 1, minThreads: 0 })).toBeUndefined();
     expect(thrown({ module, maxQueue: Infinity, idleTimeout: Infinity, priorityAging: Infinity, maxThreads: 1 })).toBeUndefined();
     expect(thrown({ module, abortGrace: 0, maxBatch: 1, maxThreads: 1, resourceLimits: {} })).toBeUndefined();
+    expect(thrown({ module, idleTimeout: 2_147_483_647, abortGrace: 2_147_483_647, maxThreads: 1 })).toBeUndefined();
   });
 });
 
