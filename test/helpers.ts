@@ -11,7 +11,7 @@
  * And for the whole process: an unhandled rejection or uncaught exception recorded during the test
  * fails it (the pool must never let a user's value escape as one).
  */
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { createPool, type Pool, type PoolOptions, type PoolStats, type RateLimits } from '../src/index.ts';
 
 /** file: URL of a module in test/fixtures/. */
@@ -366,4 +366,23 @@ export function seedFrom(name: string): number {
     return seed >>> 0;
   }
   return (Math.random() * 2 ** 32) >>> 0;
+}
+
+/**
+ * Calls `start`, which must not throw, and waits at most `ms` for the promise it returns: how it
+ * settled. For the hostile-value suites, where "never throws, never hangs" is the point.
+ */
+export async function outcome(start: () => Promise<unknown>, what: string, ms = 10_000): Promise<Settlement> {
+  let promise: Promise<unknown> | undefined;
+  let thrown: { error: unknown } | undefined;
+  try {
+    promise = start();
+  } catch (error) {
+    thrown = { error };
+  }
+  expect(thrown, `${what} threw synchronously: ${show(thrown?.error)}`).toBeUndefined();
+  expect(promise, `${what} returned a promise`).toBeInstanceOf(Promise);
+  const s = record(promise!);
+  await within(promise!.catch(() => {}), ms, what);
+  return s;
 }

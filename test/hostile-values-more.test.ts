@@ -17,24 +17,9 @@ import {
 } from '../src/index.ts';
 import type * as Echo from './fixtures/echo.ts';
 import { hostileProxy } from './fixtures/hostile-tasks.ts';
-import { fixture, hostFaults, makePool, record, show, track, within } from './helpers.ts';
+import { fixture, hostFaults, makePool, outcome, show, track, within } from './helpers.ts';
 
 const HANG = 10_000;
-
-/** Calls `start`, which must not throw, and returns how its promise settled (bounded). */
-async function settle(start: () => Promise<unknown>, what: string): Promise<{ status: string; value: unknown; reason: unknown }> {
-  let promise: Promise<unknown> | undefined;
-  let thrown: { error: unknown } | undefined;
-  try {
-    promise = start();
-  } catch (error) {
-    thrown = { error };
-  }
-  expect(thrown, `${what} threw synchronously: ${show(thrown?.error)}`).toBeUndefined();
-  const s = record(promise!);
-  await within(promise!.catch(() => {}), HANG, what);
-  return s;
-}
 
 /** An array Proxy of [1, 2, 3] whose `length` answers `length`. */
 function lying(length: unknown): unknown[] {
@@ -52,7 +37,7 @@ const badLengths = [
 describe('an array Proxy whose length is no array length', () => {
   it.each(badLengths)('pool.map, length $label: rejects with TaskInputError; the pool works on', async ({ length }) => {
     const pool = makePool<typeof Echo>('echo.ts');
-    const s = await settle(() => pool.map('echo', lying(length) as number[]), 'pool.map');
+    const s = await outcome(() => pool.map('echo', lying(length) as number[]), 'pool.map');
     expect(s.status, show(s.value)).toBe('rejected');
     expect(s.reason, show(s.reason)).toBeInstanceOf(TaskInputError);
     expect(await within(pool.map('echo', [1, 2, 3]), HANG, 'a later map')).toEqual([1, 2, 3]);
@@ -61,7 +46,7 @@ describe('an array Proxy whose length is no array length', () => {
 
   it.each(badLengths)('pool.batch, length $label: never throws, rejects with SourceError; the pool works on', async ({ length }) => {
     const pool = makePool<typeof Echo>('echo.ts');
-    const s = await settle(() => pool.batch('echo', lying(length) as number[]), 'pool.batch');
+    const s = await outcome(() => pool.batch('echo', lying(length) as number[]), 'pool.batch');
     expect(s.status).toBe('rejected');
     expect(s.reason, show(s.reason)).toBeInstanceOf(SourceError);
     expect((await within(pool.batch('echo', [1, 2]), HANG, 'a later batch')).fulfilled).toBe(2);
@@ -105,7 +90,7 @@ describe('a partitioner whose split answers what cannot be read', () => {
   ])('split returns $label: the run rejects with PartitionError; the pool works on', async ({ split }) => {
     const pool = partitioned(split);
     await pool.ready();
-    const s = await settle(() => pool.run('add', { a: 1, b: 2 }), 'the partitioned run');
+    const s = await outcome(() => pool.run('add', { a: 1, b: 2 }), 'the partitioned run');
     expect(s.status).toBe('rejected');
     expect(s.reason, show(s.reason)).toBeInstanceOf(PartitionError);
     expect(await within(pool.run('echo', 7), HANG, 'a later run')).toBe(7);
@@ -139,7 +124,7 @@ describe('a Proxy or a fake where a URL belongs', () => {
     const pool = makePool<typeof Echo>('echo.ts');
     const { proxy, revoke } = Proxy.revocable([], {});
     revoke();
-    const s = await settle(() => pool.run('echo', 1, { transfer: proxy }), 'pool.run');
+    const s = await outcome(() => pool.run('echo', 1, { transfer: proxy }), 'pool.run');
     expect(s.status).toBe('rejected');
     expect(s.reason, show(s.reason)).toBeInstanceOf(InvalidOptionTypeError);
     expect(await within(pool.run('echo', 2), HANG, 'a later run')).toBe(2);
@@ -166,7 +151,7 @@ describe('a Proxy where a flow belongs', () => {
     { label: 'a Proxy of a real flow', flow: () => new Proxy(real, {}) },
   ])('pool.flow($label) rejects with FlowDefinitionError, never throws; a real flow runs on', async ({ flow }) => {
     const pool = makePool<typeof Echo>('echo.ts');
-    const s = await settle(() => pool.flow(flow() as typeof real), 'pool.flow');
+    const s = await outcome(() => pool.flow(flow() as typeof real), 'pool.flow');
     expect(s.status).toBe('rejected');
     expect(s.reason, show(s.reason)).toBeInstanceOf(FlowDefinitionError);
     expect((await within(pool.flow(real), HANG, 'a real flow')).results).toEqual({ a: 1 });

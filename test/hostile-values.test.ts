@@ -28,6 +28,7 @@ import {
   fixture,
   hostFaults,
   makePool,
+  outcome,
   record,
   show,
   track,
@@ -54,22 +55,6 @@ function deep(depth: number): object {
 function isTyped(error: unknown): boolean {
   if (error instanceof TesseraError) return true;
   return (error instanceof TypeError || error instanceof RangeError) && codeOf(error) === 'TESSERA_INVALID_OPTION';
-}
-
-/** Calls `start` (which must not throw) and waits, bounded, for the promise it returns. */
-async function outcome(start: () => Promise<unknown>, what: string): Promise<Settlement> {
-  let promise: Promise<unknown> | undefined;
-  let thrown: { error: unknown } | undefined;
-  try {
-    promise = start();
-  } catch (error) {
-    thrown = { error };
-  }
-  expect(thrown, `${what} threw synchronously: ${show(thrown?.error)}`).toBeUndefined();
-  expect(promise, `${what} returned a promise`).toBeInstanceOf(Promise);
-  const s = record(promise!);
-  await within(promise!.catch(() => {}), HANG, what);
-  return s;
 }
 
 async function consume(iterable: AsyncIterable<unknown>): Promise<unknown[]> {

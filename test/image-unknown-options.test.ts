@@ -4,15 +4,16 @@
  * task ran with the default. Every documented field is still accepted, and raw images may carry
  * more than { data, width, height } (a `format: 'raw'` result is one).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPool } from '../src/index.ts';
 import type * as ImageTasks from '../workers/image.ts';
-import { ImageError, decodeShared, encodeImage, resize, resizeBand, resizeRaw, thumbnails } from '../workers/image.ts';
+import { decodeShared, encodeImage, resize, resizeBand, resizeRaw, thumbnails } from '../workers/image.ts';
 import { encode } from '../workers/image/codec.ts';
 import { imageModule, imagePartitions, resizePartitioned, resizeRawPartitioner, type ImagePool } from '../workers/image/partition.ts';
 import { createResizePlan } from '../workers/image/plan.ts';
 import { toShared } from '../workers/image/shared.ts';
 import { gradient } from './fixtures/images/generate.ts';
+import { errorOf, imagePools } from './image-helpers.ts';
 
 const raw = gradient(12, 8);
 const png = encode(gradient(64, 48), { format: 'png' }) as Uint8Array;
@@ -21,20 +22,7 @@ const band = (): Record<string, unknown> => ({ plan, src: toShared(raw).data, ds
 // The main-thread checks must refuse before the pool is used.
 const untouchable = new Proxy({}, { get: () => { throw new Error('the pool must not be touched'); } }) as ImagePool;
 
-async function errorOf(fn: () => unknown): Promise<ImageError | undefined> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ImageError);
-    return err as ImageError;
-  }
-  return undefined;
-}
-
-const pools: ImagePool[] = [];
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pools = imagePools();
 
 describe('unknown keys of task inputs and options', () => {
   // [task, run, a valid input, a misspelt key and its value, the key the message should suggest]

@@ -3,16 +3,17 @@
  * only output is RGBA): TESSERA_IMAGE_FORMAT from the frame header, with a message saying what to
  * convert them to, never TESSERA_IMAGE_CORRUPT (the bytes are fine) and never a codec's raw wording.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { createPool } from '../src/index.ts';
 import type * as ImageTasks from '../workers/image.ts';
-import { ImageError, ImageErrorCodes, decodeShared, resize, thumbnails } from '../workers/image.ts';
+import { ImageErrorCodes, decodeShared, resize, thumbnails } from '../workers/image.ts';
 import { decode, encode } from '../workers/image/codec.ts';
-import { imageModule, type ImagePool } from '../workers/image/partition.ts';
+import { imageModule } from '../workers/image/partition.ts';
 import { probe } from '../workers/image/probe.ts';
 import { jpegSof } from './fixtures/images/forge.ts';
 import { smooth } from './fixtures/images/generate.ts';
+import { errorOf, imagePools } from './image-helpers.ts';
 
 const rgb = encode(smooth(64, 48), { format: 'jpeg', quality: 90 }) as Uint8Array;
 const progressive = new Uint8Array(await sharp(Buffer.from(rgb)).jpeg({ progressive: true }).toBuffer());
@@ -37,20 +38,7 @@ function twelveBit(jpeg: Uint8Array): Uint8Array {
   return out;
 }
 
-async function errorOf(fn: () => unknown): Promise<ImageError | undefined> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ImageError);
-    return err as ImageError;
-  }
-  return undefined;
-}
-
-const pools: ImagePool[] = [];
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pools = imagePools();
 
 describe('JPEG variants the decoder cannot read', () => {
   const cases: Array<[string, Uint8Array, RegExp]> = [
