@@ -19,7 +19,7 @@
  * a signal, so nodes keep batching and prefetch).
  */
 import type { Pool } from './pool.ts';
-import { callContained } from './contain.ts';
+import { callContained, isArray } from './contain.ts';
 import { AbortError, FlowDefinitionError, FlowFailedError, FlowInputError, FlowTimeoutError, InvalidOptionTypeError } from './errors.ts';
 import { checkRunOptions, readOption, type RunOptions } from './options.ts';
 import type { TaskInput, TaskName, TaskResult } from './types.ts';
@@ -262,14 +262,7 @@ function readNode(name: string, spec: unknown): NodeDef {
 function readParents(name: string, after: unknown): readonly string[] {
   if (after === undefined) return [];
   const bad = (cause?: unknown) => new FlowDefinitionError(`\`after\` of node \`${name}\` must be an array of node names`, { node: name, cause });
-  let isArray: boolean;
-  try {
-    isArray = Array.isArray(after);
-  } catch {
-    // A revoked Proxy.
-    isArray = false;
-  }
-  if (!isArray) throw bad();
+  if (!isArray(after)) throw bad();
   let parents: unknown[];
   try {
     parents = Array.from(after as unknown[]);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { Callbacks } from './callbacks.ts';
+import { isArray } from './contain.ts';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from './errors.ts';
 import type { AnyTaskModule, TaskName } from './types.ts';
 import { retryDefaults, type Backoff, type RetryOptions, type RetryPolicy } from './retry.ts';
@@ -378,15 +379,6 @@ function checkMegabytes(name: string, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number of megabytes > 0', value, true);
   if (!(value > 0) || !Number.isFinite(value)) fail(name, 'a finite number of megabytes > 0', value, false);
   return value;
-}
-
-/** Whether `value` is an array; a revoked Proxy is not (Array.isArray throws on one). */
-function isArray(value: unknown): boolean {
-  try {
-    return Array.isArray(value);
-  } catch {
-    return false;
-  }
 }
 
 /** The task names an option keyed by task name lists (`rateLimits`, `retries`), read once and guarded; returning means `given` is an object. */

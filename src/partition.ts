@@ -6,6 +6,7 @@
  *
  * `merge` receives what `split` produced, so a partitioner keeps no state between the two.
  */
+import { isArray } from './contain.ts';
 import { InvalidOptionTypeError, PartitionError } from './errors.ts';
 import { TaskState, Task, type Ledger } from './task.ts';
 import type { TaskInput, TaskName, TaskResult } from './types.ts';
@@ -73,14 +74,7 @@ export function checkPartitions(partitions: unknown): ReadonlyMap<string, Partit
  * `PartitionError`.
  */
 function readParts(name: string, split: unknown, asked: number): unknown[] {
-  let isArray: boolean;
-  try {
-    isArray = Array.isArray(split);
-  } catch {
-    // A revoked Proxy.
-    isArray = false;
-  }
-  if (!isArray) throw new PartitionError(name, `split returned ${describeValue(split)} instead of an array of part inputs`);
+  if (!isArray(split)) throw new PartitionError(name, `split returned ${describeValue(split)} instead of an array of part inputs`);
   const array = split as readonly unknown[];
   let length: unknown;
   try {
