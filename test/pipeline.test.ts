@@ -176,8 +176,15 @@ describe('pool.pipeline back-pressure (counted reads, no timers)', () => {
     expect(await iterator.next()).toEqual({ done: false, value: 2 });
     await until(() => pool.stats().running === 0 && pool.stats().queued === 0 && reads.n >= 7, 10_000, 'the pipeline to fill');
     await turns(10);
-    // One yielded, 3 waiting for the consumer after stage 1, 3 done with stage 0 waiting for stage 1.
-    expect(reads.n).toBe(7);
+    // One yielded, 3 waiting for the consumer after stage 1, 3 done with stage 0 waiting for stage 1;
+    // and when items finished out of order, the oldest not yet yielded may have gone one over a
+    // stage's bound (input order: README, Pipelines), so at most one more per stage.
+    const filled = reads.n;
+    expect(filled).toBeGreaterThanOrEqual(7);
+    expect(filled).toBeLessThanOrEqual(9);
+    // Nothing more is read while the consumer does not pull.
+    await turns(10);
+    expect(reads.n).toBe(filled);
     await iterator.return!();
     expect(reads.finished).toBe(true);
   });
